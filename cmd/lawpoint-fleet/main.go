@@ -1,0 +1,93 @@
+// Command lawpoint-fleet is the county service: `init` creates a data
+// folder, `serve` runs the embedded MQTT broker and the fleet on it.
+// See docs/FLEET.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"lawpoint/fleet/server"
+)
+
+const usage = `usage:
+  lawpoint-fleet init  --data DIR [--host NAME]... [--admin NAME]
+  lawpoint-fleet serve --data DIR [--mqtt ADDR] [--mqtts ADDR] [--http ADDR]
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "init":
+		err = runInit(ctx, os.Args[2:])
+	case "serve":
+		err = runServe(ctx, os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "lawpoint-fleet: unknown command %q\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "lawpoint-fleet:", err)
+		os.Exit(1)
+	}
+}
+
+type hosts []string
+
+func (h *hosts) String() string     { return strings.Join(*h, ",") }
+func (h *hosts) Set(v string) error { *h = append(*h, v); return nil }
+
+func runInit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	data := fs.String("data", "", "data folder to create (required)")
+	admin := fs.String("admin", "admin", "username of the first admin")
+	var hs hosts
+	fs.Var(&hs, "host", "extra DNS name or IP of this server for the MQTT certificate (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := server.Init(ctx, server.InitConfig{Data: *data, Hosts: hs, Admin: *admin})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("已初始化县级服务数据目录：%s\n", *data)
+	fmt.Printf("管理员账号：%s\n", res.Admin)
+	fmt.Printf("管理员初始密码（只显示这一次，请立即记下并在首次登录后修改）：%s\n", res.AdminPassword)
+	fmt.Printf("内容签名公钥（配置到每台设备）：%s  (key id %s)\n", res.PublicKey, res.SigningKeyID)
+	return nil
+}
+
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	data := fs.String("data", "", "data folder made by init (required)")
+	mqtt := fs.String("mqtt", ":1883", "plain MQTT listen address; empty to disable")
+	mqtts := fs.String("mqtts", ":8883", "MQTT over TLS listen address; empty to disable")
+	httpAddr := fs.String("http", ":8080", "HTTP listen address; empty to disable")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return errors.New("serve: give the data folder with --data")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return server.Serve(ctx, server.ServeConfig{Data: *data, MQTT: *mqtt, MQTTS: *mqtts, HTTP: *httpAddr, Logger: log})
+}
