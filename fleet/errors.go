@@ -35,6 +35,13 @@ var (
 		"该设备已停用：如需重新使用，请新建设备记录"}
 	ErrBadCredentials = &Error{"bad_credentials", "wrong username or password",
 		"用户名或密码错误"}
+	ErrConflict = &Error{"conflict", "changed by someone else at the same time: reload and try again",
+		"数据已被他人同时修改，请刷新后重试"}
+	ErrUnauthorized = &Error{"unauthorized", "not signed in or the session expired: log in again",
+		"未登录或登录已过期，请重新登录"}
+	ErrTooMany = &Error{"too_many_requests", "too many attempts: wait a minute and try again",
+		"尝试次数过多，请稍等一分钟后再试"}
+	ErrTooLarge = &Error{"too_large", "upload too large", "上传的文件过大"}
 )
 
 // invalid returns an ErrInvalid that names the field and the fix.

@@ -116,7 +116,13 @@ func (t *PresenceTracker) flush(ctx context.Context, batch []Presence) {
 			applied = append(applied, batch[i])
 		case wire.Behind:
 			if t.OnBehind != nil {
-				t.OnBehind(batch[i].DeviceID, batch[i].Session)
+				// The floor is the newest session seen, which the store holds
+				// (the observation carries the device's older one).
+				seen := batch[i].Session
+				if p, err := t.store.Presence(ctx, batch[i].DeviceID); err == nil && p.Session > seen {
+					seen = p.Session
+				}
+				t.OnBehind(batch[i].DeviceID, seen)
 			}
 		}
 	}

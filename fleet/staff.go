@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -81,4 +83,66 @@ func (r *Registry) CreateStaff(ctx context.Context, username string, role StaffR
 		return "", fmt.Errorf("create staff account: %w", err)
 	}
 	return password, nil
+}
+
+// Staff sessions.
+const (
+	DefaultSessionTTL = 12 * time.Hour
+	MaxSessionTTL     = 90 * 24 * time.Hour
+)
+
+// Login checks a staff member's password and opens a session. It returns
+// the bearer token (shown once; only its SHA-256 is stored) and when it
+// expires. ttl <= 0 means DefaultSessionTTL. Unknown users and wrong
+// passwords fail alike with ErrBadCredentials.
+func (r *Registry) Login(ctx context.Context, username, password string, ttl time.Duration) (token string, expires time.Time, err error) {
+	if ttl <= 0 {
+		ttl = DefaultSessionTTL
+	}
+	if ttl > MaxSessionTTL {
+		return "", time.Time{}, invalidField("ttl_hours", "a session lasts at most 90 days", "登录有效期最长90天")
+	}
+	st, err := r.store.Staff(ctx, strings.TrimSpace(username))
+	if errors.Is(err, ErrNotFound) {
+		VerifyStaffPassword(dummyStaffHash(), password)
+		return "", time.Time{}, ErrBadCredentials
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("login: %w", err)
+	}
+	if !VerifyStaffPassword(st.Hash, password) {
+		return "", time.Time{}, ErrBadCredentials
+	}
+	now := r.now()
+	token = "lps_" + NewSecret()
+	s := Session{Hash: TokenHash(token), Username: st.Username, Created: now, Expires: now.Add(ttl)}
+	if err := r.store.CreateSession(ctx, s); err != nil {
+		return "", time.Time{}, fmt.Errorf("login: %w", err)
+	}
+	return token, s.Expires, nil
+}
+
+// dummyStaffHash is checked for unknown users so the answer takes as long.
+var dummyStaffHash = sync.OnceValue(func() string { return HashStaffPassword(NewSecret()) })
+
+// SessionStaff returns the staff account of a bearer token;
+// ErrUnauthorized if the token is unknown or expired.
+func (r *Registry) SessionStaff(ctx context.Context, token string) (Staff, error) {
+	if token == "" {
+		return Staff{}, ErrUnauthorized
+	}
+	s, err := r.store.Session(ctx, TokenHash(token), r.now())
+	if err != nil {
+		return Staff{}, err
+	}
+	st, err := r.store.Staff(ctx, s.Username)
+	if errors.Is(err, ErrNotFound) {
+		return Staff{}, ErrUnauthorized
+	}
+	return st, err
+}
+
+// Logout ends the session of a bearer token.
+func (r *Registry) Logout(ctx context.Context, token string) error {
+	return r.store.DeleteSession(ctx, TokenHash(token))
 }

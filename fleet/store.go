@@ -55,6 +55,11 @@ type Event struct {
 	Payload  []byte // JSON as received (already validated)
 	Occurred time.Time
 	Received time.Time
+	// DeviceSeq is the device's sequence number (wire.Event.Seq), 0 if none.
+	DeviceSeq uint64
+	// Fingerprint tells a resend (same) from a reused key (different);
+	// wire.Event.Fingerprint.
+	Fingerprint string
 }
 
 // Filter selects devices. Empty fields match everything.
@@ -115,9 +120,36 @@ type Store interface {
 	// Staff returns a staff account; ErrNotFound if none.
 	Staff(ctx context.Context, username string) (Staff, error)
 
+	// Presences lists the presence of every device ever seen, by ID.
+	Presences(ctx context.Context) ([]Presence, error)
+
+	// AddEventBatch stores one device's events in one transaction: an
+	// event whose key is new is stored; one whose key is stored with the
+	// same fingerprint is a duplicate (stored before); one whose key is
+	// stored with another fingerprint is a conflict (the device reused a
+	// sequence number). It returns each event's outcome and the device's
+	// next free sequence number (above every stored one).
+	AddEventBatch(ctx context.Context, deviceID string, es []Event) ([]EventOutcome, uint64, error)
+
+	ContentStore
+	StateStore
+	CommandStore
+	TelemetryStore
+	SessionStore
+
 	// Close releases the store.
 	Close() error
 }
+
+// EventOutcome is what became of one event of a batch.
+type EventOutcome int
+
+// Event outcomes.
+const (
+	EventStored    EventOutcome = iota + 1 // new, stored now
+	EventDuplicate                         // stored before with the same fingerprint
+	EventConflict                          // the key is taken by a different event
+)
 
 // ApplyPresence applies one presence observation to the stored presence
 // (nil if none) by the ordering rule of the wire contract

@@ -1,5 +1,6 @@
 // Command lawpoint-fleet is the county service: `init` creates a data
-// folder, `serve` runs the embedded MQTT broker and the fleet on it.
+// folder, `serve` runs the fleet (on the embedded MQTT broker or an external
+// one), `export-mosquitto` writes Mosquitto's password and ACL files.
 // See docs/FLEET.md.
 package main
 
@@ -19,7 +20,8 @@ import (
 
 const usage = `usage:
   lawpoint-fleet init  --data DIR [--host NAME]... [--admin NAME]
-  lawpoint-fleet serve --data DIR [--mqtt ADDR] [--mqtts ADDR] [--http ADDR]
+  lawpoint-fleet serve --data DIR [--mqtt ADDR] [--mqtts ADDR] [--http ADDR] [--broker mqtt://HOST:PORT] [--device-mqtt-url URL]
+  lawpoint-fleet export-mosquitto --data DIR --out DIR
 `
 
 func main() {
@@ -35,6 +37,8 @@ func main() {
 		err = runInit(ctx, os.Args[2:])
 	case "serve":
 		err = runServe(ctx, os.Args[2:])
+	case "export-mosquitto":
+		err = runExport(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -82,12 +86,34 @@ func runServe(ctx context.Context, args []string) error {
 	mqtt := fs.String("mqtt", ":1883", "plain MQTT listen address; empty to disable")
 	mqtts := fs.String("mqtts", ":8883", "MQTT over TLS listen address; empty to disable")
 	httpAddr := fs.String("http", ":8080", "HTTP listen address; empty to disable")
+	ext := fs.String("broker", "", "external MQTT broker, e.g. mqtt://127.0.0.1:1883, instead of the embedded one")
+	devURL := fs.String("device-mqtt-url", "", "broker address told to devices at enrolment, e.g. mqtts://fleet.example.cn:8883")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *data == "" {
 		return errors.New("serve: give the data folder with --data")
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	return server.Serve(ctx, server.ServeConfig{Data: *data, MQTT: *mqtt, MQTTS: *mqtts, HTTP: *httpAddr, Logger: log})
+	cfg := server.ServeConfig{Data: *data, MQTT: *mqtt, MQTTS: *mqtts, HTTP: *httpAddr, Broker: *ext, DeviceMQTTURL: *devURL,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	if *ext != "" {
+		cfg.MQTT, cfg.MQTTS = "", "" // no embedded broker
+	}
+	return server.Serve(ctx, cfg)
+}
+
+func runExport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("export-mosquitto", flag.ContinueOnError)
+	data := fs.String("data", "", "data folder made by init (required)")
+	out := fs.String("out", "", "folder to write mosquitto.passwd and mosquitto.acl into (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := server.ExportMosquitto(ctx, *data, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (%d devices, %d fleet accounts) and %s\n", res.PasswordFile, res.Devices, res.Fleet, res.ACLFile)
+	fmt.Println("in mosquitto.conf: password_file, acl_file, allow_anonymous false, max_packet_size 1048576 or more")
+	return nil
 }

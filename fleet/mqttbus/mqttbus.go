@@ -26,6 +26,10 @@ type Config struct {
 	ClientID string
 	TLS      *tls.Config // for mqtts://; nil uses the system roots
 	Logger   *slog.Logger
+	// OnConnect, if set, is called (in its own goroutine) after every
+	// connect and resubscription, e.g. to republish retained desired state
+	// a restarted broker may have lost.
+	OnConnect func()
 }
 
 // Client is a fleet.Bus on one MQTT connection.
@@ -35,6 +39,8 @@ type Client struct {
 
 	mu   sync.Mutex
 	subs map[string]sub // filter → subscription, replayed on reconnect
+
+	onConnect func()
 }
 
 type sub struct {
@@ -69,7 +75,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	b := &Client{log: log, subs: make(map[string]sub)}
+	b := &Client{log: log, subs: make(map[string]sub), onConnect: cfg.OnConnect}
 	opts := paho.NewClientOptions().AddBroker(server).
 		SetClientID(cfg.ClientID).SetUsername(cfg.Username).SetPassword(cfg.Password).
 		SetProtocolVersion(4).SetCleanSession(true).
@@ -140,9 +146,6 @@ func (b *Client) resubscribe(paho.Client) {
 		subs[f] = s
 	}
 	b.mu.Unlock()
-	if len(subs) == 0 {
-		return
-	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -150,6 +153,9 @@ func (b *Client) resubscribe(paho.Client) {
 			if err := b.subscribe(ctx, f, s.qos, s.h); err != nil {
 				b.log.Error("resubscribe after reconnect failed; restart the fleet if it persists", "error", err)
 			}
+		}
+		if b.onConnect != nil {
+			b.onConnect()
 		}
 	}()
 }

@@ -1,0 +1,331 @@
+// Package api is the fleet's JSON HTTP API under /api/, used by lawpointctl
+// and the staff console, plus the two paths devices use with their own
+// credentials: item downloads (/content/items/{id}/{version}, with Range
+// requests) and screenshot uploads. See docs/FLEET.md for the routes.
+//
+// Staff authenticate with a bearer token from POST /api/login (stored as its
+// SHA-256, expiring); devices with HTTP Basic (device ID and MQTT password).
+// Every error is JSON {"error": English, "message": Chinese, "field": ...}.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"lawpoint/content"
+	"lawpoint/fleet"
+	"lawpoint/fleet/internal/ratelog"
+)
+
+// Config is what the API serves.
+type Config struct {
+	Registry    *fleet.Registry
+	Library     *fleet.Library
+	Distributor *fleet.Distributor
+	Dispatcher  *fleet.Dispatcher
+	Logger      *slog.Logger
+	// PublicKey is the county content-signing public key in content's text
+	// form; enrolment returns it to the device.
+	PublicKey string
+	// MQTTURL is the broker address devices are told at enrolment, e.g.
+	// "mqtts://fleet.example.cn:8883".
+	MQTTURL string
+	// Connected, if set, reports the number of MQTT clients (for /healthz).
+	Connected func() int64
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	cfg   Config
+	store fleet.Store
+	log   *slog.Logger
+	warn  *ratelog.Limiter
+	mux   *http.ServeMux
+
+	loginLimit *limiter // login attempts per address and per username
+	enrolLimit *limiter // enrolment attempts per address
+	authFail   *limiter // failed device logins per address
+}
+
+// New returns the API handler.
+func New(cfg Config) *Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, store: cfg.Registry.Store(), log: log, warn: ratelog.New(log, time.Minute), mux: http.NewServeMux(),
+		loginLimit: newLimiter(10, time.Minute), enrolLimit: newLimiter(20, time.Minute), authFail: newLimiter(30, time.Minute)}
+	s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.health)
+	m.HandleFunc("POST /api/login", s.login)
+	m.HandleFunc("POST /api/logout", s.staff(s.logout))
+	m.HandleFunc("POST /api/enrol", s.enrol)
+
+	m.HandleFunc("GET /api/devices", s.staff(s.listDevices))
+	m.HandleFunc("POST /api/devices", s.staff(s.createDevice))
+	m.HandleFunc("GET /api/devices/{id}", s.staff(s.showDevice))
+	m.HandleFunc("POST /api/devices/{id}/token", s.staff(s.newToken))
+	m.HandleFunc("POST /api/devices/{id}/revoke", s.staff(s.revokeDevice))
+	m.HandleFunc("PUT /api/devices/{id}/settings", s.staff(s.putSettings))
+	m.HandleFunc("GET /api/devices/{id}/commands", s.staff(s.listCommands))
+	m.HandleFunc("POST /api/devices/{id}/commands", s.staff(s.createCommand))
+	m.HandleFunc("GET /api/devices/{id}/commands/{cmd}", s.staff(s.showCommand))
+	m.HandleFunc("GET /api/devices/{id}/events", s.staff(s.listEvents))
+	m.HandleFunc("GET /api/devices/{id}/telemetry", s.staff(s.listTelemetry))
+	m.HandleFunc("PUT /api/devices/{id}/screenshots/{cmd}", s.uploadScreenshot)
+	m.HandleFunc("GET /api/devices/{id}/screenshots/{cmd}", s.staff(s.showScreenshot))
+
+	m.HandleFunc("GET /api/content", s.staff(s.listContent))
+	m.HandleFunc("POST /api/content", s.staff(s.addContent))
+	m.HandleFunc("POST /api/content/blobs", s.staff(s.uploadBlob))
+	m.HandleFunc("GET /api/schedules", s.staff(s.listSchedules))
+	m.HandleFunc("POST /api/schedules", s.staff(s.addSchedule))
+	m.HandleFunc("POST /api/schedules/check", s.staff(s.checkSchedule))
+	m.HandleFunc("DELETE /api/schedules/{id}", s.staff(s.deleteSchedule))
+	m.HandleFunc("GET /api/notices", s.staff(s.listNotices))
+	m.HandleFunc("POST /api/notices", s.staff(s.addNotice))
+	m.HandleFunc("POST /api/notices/{id}/withdraw", s.staff(s.withdrawNotice))
+	m.HandleFunc("GET /api/status", s.staff(s.status))
+
+	m.HandleFunc("GET /content/items/{id}/{version}", s.download)
+	m.HandleFunc("HEAD /content/items/{id}/{version}", s.download)
+
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &fleet.Error{Code: "no_route", Msg: "no such API route: see docs/FLEET.md", Zh: "没有这个接口"})
+	})
+}
+
+// ErrorBody is the JSON of every error answer.
+type ErrorBody struct {
+	Error    string         `json:"error"`   // English, for logs and tools
+	Message  string         `json:"message"` // Simplified Chinese, for staff
+	Code     string         `json:"code"`
+	Field    string         `json:"field,omitempty"`
+	Problems []ProblemBody  `json:"problems,omitempty"`
+	Details  map[string]any `json:"details,omitempty"`
+}
+
+// ProblemBody is one authoring problem (content.FieldError).
+type ProblemBody struct {
+	Field   string `json:"field"`
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+func statusOf(code string) int {
+	switch code {
+	case "not_found", "no_route":
+		return http.StatusNotFound
+	case "exists", "conflict", "revoked":
+		return http.StatusConflict
+	case "bad_credentials", "unauthorized":
+		return http.StatusUnauthorized
+	case "forbidden":
+		return http.StatusForbidden
+	case "too_many_requests":
+		return http.StatusTooManyRequests
+	case "too_large":
+		return http.StatusRequestEntityTooLarge
+	case "token_used", "token_expired", "token_unknown":
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
+}
+
+// fail answers with err as JSON. Errors that are not the fleet's own are
+// logged (rate-limited) and answered with a generic 500.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		ps content.Problems
+		fe *fleet.FieldError
+		e  *fleet.Error
+	)
+	body := ErrorBody{}
+	status := http.StatusInternalServerError
+	switch {
+	case errors.As(err, &ps) && len(ps) > 0:
+		status = http.StatusBadRequest
+		body = ErrorBody{Code: "invalid", Error: ps.Error(), Message: ps[0].Message, Field: ps[0].Field}
+		for _, p := range ps {
+			body.Problems = append(body.Problems, ProblemBody{Field: p.Field, Error: p.Problem + "; " + p.Fix, Message: p.Message})
+		}
+	case errors.As(err, &fe):
+		status = statusOf(fe.Err.Code)
+		body = ErrorBody{Code: fe.Err.Code, Error: fe.Err.Msg, Message: fe.Err.Zh, Field: fe.Field}
+	case errors.As(err, &e):
+		status = statusOf(e.Code)
+		body = ErrorBody{Code: e.Code, Error: err.Error(), Message: e.Zh}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		status = http.StatusServiceUnavailable
+		body = ErrorBody{Code: "unavailable", Error: "request cancelled or timed out: try again", Message: "请求超时，请稍后重试"}
+	default:
+		s.warn.Warn("api-internal:"+r.Pattern, "API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		body = ErrorBody{Code: "internal", Error: "internal error: try again; if it persists, see the fleet log", Message: fleet.StaffMessage(err)}
+	}
+	if status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/content/") {
+		w.Header().Set("WWW-Authenticate", `Basic realm="lawpoint"`)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// MaxJSONBody bounds a JSON request body.
+const MaxJSONBody = 1 << 20
+
+// decode reads a JSON body strictly into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, e := dec.Token(); e != io.EOF {
+			err = errors.New("data continues after the JSON value")
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	var (
+		te *json.UnmarshalTypeError
+		mb *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mb):
+		return &fleet.Error{Code: "too_large", Msg: "request body over 1 MiB", Zh: "提交的数据过大"}
+	case errors.As(err, &te):
+		return &fleet.FieldError{Field: te.Field, Err: &fleet.Error{Code: "invalid",
+			Msg: fmt.Sprintf("invalid input: %s: a JSON %s where %s is expected", te.Field, te.Value, te.Type),
+			Zh:  fmt.Sprintf("字段“%s”的类型不正确", te.Field)}}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &fleet.FieldError{Field: f, Err: &fleet.Error{Code: "invalid",
+			Msg: fmt.Sprintf("invalid input: unknown field %q: remove it or check its spelling", f),
+			Zh:  fmt.Sprintf("未知字段“%s”，请删除或检查拼写", f)}}
+	}
+	return &fleet.Error{Code: "invalid", Msg: "invalid input: the body is not the expected JSON object: " + err.Error(),
+		Zh: "提交的数据格式有误，请检查后重试"}
+}
+
+// staffKey is the context key of the signed-in staff account.
+type staffKey struct{}
+
+// staff wraps h so it runs only for a signed-in staff member.
+func (s *Server) staff(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			if c, err := r.Cookie("lawpoint_session"); err == nil {
+				tok = c.Value
+			}
+		}
+		st, err := s.cfg.Registry.SessionStaff(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), staffKey{}, st)))
+	}
+}
+
+func staffOf(r *http.Request) fleet.Staff {
+	st, _ := r.Context().Value(staffKey{}).(fleet.Staff)
+	return st
+}
+
+// device authenticates a device with HTTP Basic (device ID, MQTT password).
+func (s *Server) device(r *http.Request) (string, error) {
+	user, pw, ok := r.BasicAuth()
+	if !ok {
+		return "", fleet.ErrUnauthorized
+	}
+	ip := clientIP(r)
+	if s.authFail.blocked(ip) {
+		return "", fleet.ErrTooMany
+	}
+	p, err := s.cfg.Registry.Authenticate(r.Context(), user, pw)
+	if err != nil {
+		if errors.Is(err, fleet.ErrBadCredentials) {
+			s.authFail.allow(ip) // count the failure
+			s.warn.Warn("device-auth:"+ip, "HTTP device authentication failed", "remote", ip)
+		}
+		return "", err
+	}
+	if p.Role != fleet.RoleDevice {
+		return "", fleet.ErrBadCredentials
+	}
+	return p.Username, nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter allows n attempts per key per period (fixed window).
+type limiter struct {
+	n      int
+	period time.Duration
+	mu     sync.Mutex
+	start  time.Time
+	counts map[string]int
+}
+
+func newLimiter(n int, period time.Duration) *limiter {
+	return &limiter{n: n, period: period, counts: map[string]int{}}
+}
+
+func (l *limiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if now.Sub(l.start) > l.period || len(l.counts) > 100000 {
+		l.start, l.counts = now, map[string]int{}
+	}
+	l.counts[key]++
+	return l.counts[key] <= l.n
+}
+
+// blocked reports whether key has used up its attempts, without counting.
+func (l *limiter) blocked(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Since(l.start) > l.period {
+		return false
+	}
+	return l.counts[key] >= l.n
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"status": "ok"}
+	if s.cfg.Connected != nil {
+		out["mqtt_clients"] = s.cfg.Connected()
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,865 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"lawpoint/content"
+	"lawpoint/device/wire"
+	"lawpoint/fleet"
+)
+
+// LoginRequest is the body of POST /api/login.
+type LoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	// TTLHours is how long the token lasts (default 12, at most 2160).
+	TTLHours int `json:"ttl_hours,omitempty"`
+}
+
+// LoginResponse is the answer of POST /api/login.
+type LoginResponse struct {
+	Token    string    `json:"token"`
+	Expires  time.Time `json:"expires"`
+	Username string    `json:"username"`
+	Role     string    `json:"role"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req LoginRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !s.loginLimit.allow("ip:"+clientIP(r)) || !s.loginLimit.allow("user:"+req.Username) {
+		s.fail(w, r, fleet.ErrTooMany)
+		return
+	}
+	tok, exp, err := s.cfg.Registry.Login(r.Context(), req.Username, req.Password, time.Duration(req.TTLHours)*time.Hour)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, _ := s.cfg.Registry.SessionStaff(r.Context(), tok)
+	s.log.Info("staff signed in", "username", st.Username)
+	writeJSON(w, http.StatusOK, LoginResponse{Token: tok, Expires: exp, Username: st.Username, Role: string(st.Role)})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	tok, _ := cutBearer(r)
+	if err := s.cfg.Registry.Logout(r.Context(), tok); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func cutBearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && h[:7] == "Bearer " {
+		return h[7:], true
+	}
+	if c, err := r.Cookie("lawpoint_session"); err == nil {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// DeviceView is a device as the API shows it.
+type DeviceView struct {
+	ID           string         `json:"id"`
+	Kind         string         `json:"kind"`
+	Model        string         `json:"model,omitempty"`
+	Region       string         `json:"region"`
+	Tags         []string       `json:"tags,omitempty"`
+	ContactPoint string         `json:"contact_point,omitempty"`
+	Created      time.Time      `json:"created"`
+	Revoked      *time.Time     `json:"revoked,omitempty"`
+	Online       bool           `json:"online"`
+	LastSeen     *time.Time     `json:"last_seen,omitempty"`
+	Rollout      *fleet.Rollout `json:"rollout,omitempty"`
+}
+
+func view(d fleet.Device) DeviceView {
+	v := DeviceView{ID: d.ID, Kind: string(d.Kind), Model: d.Model, Region: d.Region, Tags: d.Tags, ContactPoint: d.ContactPoint, Created: d.Created}
+	if d.IsRevoked() {
+		t := d.Revoked
+		v.Revoked = &t
+	}
+	return v
+}
+
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	devs, err := s.cfg.Registry.Devices(r.Context(), fleet.Filter{Region: q.Get("region"), Kind: fleet.Kind(q.Get("kind")),
+		Tag: q.Get("tag"), After: q.Get("after"), Limit: limit, IncludeRevoked: q.Get("revoked") == "1"})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pres, err := s.presenceMap(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]DeviceView, 0, len(devs))
+	for _, d := range devs {
+		v := view(d)
+		if p, ok := pres[d.ID]; ok {
+			v.Online = p.Online
+			if !p.LastSeen.IsZero() {
+				t := p.LastSeen
+				v.LastSeen = &t
+			}
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"devices": out})
+}
+
+func (s *Server) presenceMap(r *http.Request) (map[string]fleet.Presence, error) {
+	ps, err := s.store.Presences(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]fleet.Presence, len(ps))
+	for _, p := range ps {
+		m[p.DeviceID] = p
+	}
+	return m, nil
+}
+
+// CreateDeviceRequest is the body of POST /api/devices.
+type CreateDeviceRequest struct {
+	ID           string   `json:"id"`
+	Kind         string   `json:"kind"`
+	Model        string   `json:"model,omitempty"`
+	Region       string   `json:"region"`
+	Tags         []string `json:"tags,omitempty"`
+	ContactPoint string   `json:"contact_point,omitempty"`
+	// TokenTTLHours is how long the enrolment token lasts (default 168).
+	TokenTTLHours int `json:"token_ttl_hours,omitempty"`
+}
+
+// EnrolmentToken is a one-time token, shown once.
+type EnrolmentToken struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
+}
+
+// CreateDeviceResponse is the answer of POST /api/devices.
+type CreateDeviceResponse struct {
+	Device    DeviceView     `json:"device"`
+	Enrolment EnrolmentToken `json:"enrolment"`
+}
+
+func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
+	var req CreateDeviceRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ttl := time.Duration(req.TokenTTLHours) * time.Hour
+	if ttl > fleet.MaxTokenTTL || req.TokenTTLHours < 0 {
+		s.fail(w, r, &fleet.FieldError{Field: "token_ttl_hours", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: token_ttl_hours must be 1 to 2160", Zh: "注册码有效期须在1到2160小时之间"}})
+		return
+	}
+	d, err := s.cfg.Registry.CreateDevice(r.Context(), fleet.Device{ID: req.ID, Kind: fleet.Kind(req.Kind), Model: req.Model,
+		Region: req.Region, Tags: req.Tags, ContactPoint: req.ContactPoint})
+	if err != nil {
+		s.fail(w, r, withField(err, r, req))
+		return
+	}
+	tok, exp, err := s.cfg.Registry.CreateToken(r.Context(), d.ID, ttl)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("device created", "device", d.ID, "by", staffOf(r).Username)
+	if s.cfg.Distributor != nil {
+		s.cfg.Distributor.Trigger()
+	}
+	writeJSON(w, http.StatusCreated, CreateDeviceResponse{Device: view(d), Enrolment: EnrolmentToken{Token: tok, Expires: exp}})
+}
+
+// withField names the field of a registry validation error.
+func withField(err error, _ *http.Request, req CreateDeviceRequest) error {
+	var e *fleet.Error
+	if !errors.As(err, &e) || e.Code != "invalid" {
+		return err
+	}
+	field := ""
+	switch {
+	case fleet.ValidateDeviceID(req.ID) != nil:
+		field = "id"
+	case !fleet.Kind(req.Kind).Valid():
+		field = "kind"
+	default:
+		if _, rerr := fleet.NormalizeRegion(req.Region); rerr != nil {
+			field = "region"
+		} else if _, terr := fleet.NormalizeTags(req.Tags); terr != nil {
+			field = "tags"
+		} else {
+			field = "model"
+		}
+	}
+	return &fleet.FieldError{Field: field, Err: e}
+}
+
+// DeviceDetail is the answer of GET /api/devices/{id}.
+type DeviceDetail struct {
+	DeviceView
+	Session   uint64          `json:"session,omitempty"`
+	Settings  wire.Settings   `json:"settings"`
+	Reported  *wire.Reported  `json:"reported,omitempty"`
+	Commands  []CommandView   `json:"commands"`
+	Telemetry json.RawMessage `json:"telemetry,omitempty"`
+}
+
+func (s *Server) showDevice(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	d, err := s.cfg.Registry.Device(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := DeviceDetail{DeviceView: view(d), Settings: fleet.DefaultSettings}
+	if p, err := s.store.Presence(r.Context(), id); err == nil {
+		out.Online, out.Session = p.Online, p.Session
+		if !p.LastSeen.IsZero() {
+			out.LastSeen = &p.LastSeen
+		}
+	}
+	st, err := s.store.State(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ro := fleet.RolloutOf(st)
+	out.Rollout, out.Reported = &ro, st.Reported
+	if st.Settings != nil {
+		out.Settings = *st.Settings
+	}
+	cs, err := s.store.Commands(r.Context(), id, 20)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out.Commands = commandViews(cs)
+	if ts, err := s.store.Telemetry(r.Context(), id, 1); err == nil && len(ts) > 0 {
+		out.Telemetry = ts[0].Sample
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) newToken(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		TokenTTLHours int `json:"token_ttl_hours,omitempty"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	tok, exp, err := s.cfg.Registry.CreateToken(r.Context(), r.PathValue("id"), time.Duration(req.TokenTTLHours)*time.Hour)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, EnrolmentToken{Token: tok, Expires: exp})
+}
+
+func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.cfg.Registry.Revoke(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("device revoked", "device", id, "by", staffOf(r).Username)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
+}
+
+func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
+	var set wire.Settings
+	if err := decode(w, r, &set); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.cfg.Distributor.SetSettings(r.Context(), r.PathValue("id"), &set); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, set)
+}
+
+// EnrolRequest is the body of POST /api/enrol.
+type EnrolRequest struct {
+	Token string `json:"token"`
+}
+
+// EnrolResponse is what a device receives once for its token.
+type EnrolResponse struct {
+	DeviceID  string `json:"device_id"`
+	Kind      string `json:"kind"`
+	Region    string `json:"region"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	MQTTURL   string `json:"mqtt_url,omitempty"`
+	PublicKey string `json:"public_key"`
+}
+
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
+	if !s.enrolLimit.allow("enrol:" + clientIP(r)) {
+		s.fail(w, r, fleet.ErrTooMany)
+		return
+	}
+	var req EnrolRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	e, err := s.cfg.Registry.Enrol(r.Context(), req.Token)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("device enrolled", "device", e.Device.ID)
+	if s.cfg.Distributor != nil {
+		s.cfg.Distributor.Trigger()
+	}
+	writeJSON(w, http.StatusOK, EnrolResponse{DeviceID: e.Device.ID, Kind: string(e.Device.Kind), Region: e.Device.Region,
+		Username: e.Username, Password: e.Password, MQTTURL: s.cfg.MQTTURL, PublicKey: s.cfg.PublicKey})
+}
+
+// CommandView is a command as the API shows it.
+type CommandView struct {
+	ID         string            `json:"id"`
+	DeviceID   string            `json:"device_id"`
+	Kind       string            `json:"kind"`
+	Args       json.RawMessage   `json:"args,omitempty"`
+	Issued     time.Time         `json:"issued_at"`
+	Deadline   time.Time         `json:"deadline"`
+	State      string            `json:"state"`
+	Sends      int               `json:"sends"`
+	Result     *wire.Result      `json:"result,omitempty"`
+	ResultAt   *time.Time        `json:"result_at,omitempty"`
+	Late       bool              `json:"late,omitempty"`
+	Screenshot string            `json:"screenshot,omitempty"` // download path of the picture
+	CreatedBy  string            `json:"created_by,omitempty"`
+	Extra      map[string]string `json:"extra,omitempty"`
+}
+
+func commandView(c fleet.Command) CommandView {
+	v := CommandView{ID: c.ID, DeviceID: c.DeviceID, Kind: string(c.Kind), Args: c.Args, Issued: c.Issued, Deadline: c.Deadline,
+		State: string(c.State), Sends: c.Sends, Result: c.Result, Late: c.Late, CreatedBy: c.CreatedBy}
+	if !c.ResultAt.IsZero() {
+		t := c.ResultAt
+		v.ResultAt = &t
+	}
+	if c.Screenshot != "" {
+		v.Screenshot = fleet.ScreenshotPath(c.DeviceID, c.ID)
+	}
+	return v
+}
+
+func commandViews(cs []fleet.Command) []CommandView {
+	out := make([]CommandView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, commandView(c))
+	}
+	return out
+}
+
+// CommandRequest is the body of POST /api/devices/{id}/commands.
+type CommandRequest struct {
+	Kind string          `json:"kind"`
+	Args json.RawMessage `json:"args,omitempty"`
+	// DeadlineSeconds is how long the command may wait for the device
+	// (default 3600, at most 30 days).
+	DeadlineSeconds int `json:"deadline_s,omitempty"`
+}
+
+func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
+	var req CommandRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.cfg.Registry.Device(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.cfg.Dispatcher.Create(r.Context(), staffOf(r).Username, id, wire.CommandKind(req.Kind), req.Args,
+		time.Duration(req.DeadlineSeconds)*time.Second)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("command created", "device", id, "command", c.ID, "kind", c.Kind, "by", staffOf(r).Username)
+	writeJSON(w, http.StatusCreated, commandView(c))
+}
+
+func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := s.cfg.Registry.Device(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cs, err := s.store.Commands(r.Context(), id, 100)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"commands": commandViews(cs)})
+}
+
+func (s *Server) showCommand(w http.ResponseWriter, r *http.Request) {
+	c, err := s.store.Command(r.Context(), r.PathValue("cmd"))
+	if err == nil && c.DeviceID != r.PathValue("id") {
+		err = fleet.ErrNotFound
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, commandView(c))
+}
+
+// MaxScreenshot bounds an uploaded screenshot.
+const MaxScreenshot = 16 << 20
+
+func (s *Server) uploadScreenshot(w http.ResponseWriter, r *http.Request) {
+	user, err := s.device(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, cmdID := r.PathValue("id"), r.PathValue("cmd")
+	if user != id {
+		s.fail(w, r, &fleet.Error{Code: "forbidden", Msg: "a device may upload only its own screenshots", Zh: "设备只能上传自己的截图"})
+		return
+	}
+	c, err := s.store.Command(r.Context(), cmdID)
+	if err != nil || c.DeviceID != id || c.Kind != wire.CmdScreenshot {
+		s.fail(w, r, fmt.Errorf("screenshot command %s of %s: %w", cmdID, id, fleet.ErrNotFound))
+		return
+	}
+	blobs := s.cfg.Library.Blobs()
+	sum, _, err := blobs.Put(r.Body, MaxScreenshot, r.Header.Get("X-Content-SHA256"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := blobs.Open(sum)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, perr := png.DecodeConfig(f)
+	f.Close()
+	if perr != nil {
+		s.fail(w, r, &fleet.FieldError{Field: "body", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: a screenshot must be a PNG", Zh: "截图须为 PNG 图片"}})
+		return
+	}
+	if err := s.store.AttachScreenshot(r.Context(), id, cmdID, sum); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"sha256": sum})
+}
+
+func (s *Server) showScreenshot(w http.ResponseWriter, r *http.Request) {
+	c, err := s.store.Command(r.Context(), r.PathValue("cmd"))
+	if err != nil || c.DeviceID != r.PathValue("id") || c.Screenshot == "" {
+		s.fail(w, r, fmt.Errorf("screenshot: %w", fleet.ErrNotFound))
+		return
+	}
+	f, err := s.cfg.Library.Blobs().Open(c.Screenshot)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("ETag", `"`+c.Screenshot+`"`)
+	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	es, err := s.store.Events(r.Context(), r.PathValue("id"), after, 500)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type ev struct {
+		Seq      int64           `json:"seq"`
+		Key      string          `json:"key"`
+		Type     string          `json:"type"`
+		Event    json.RawMessage `json:"event"`
+		Received time.Time       `json:"received"`
+	}
+	out := make([]ev, 0, len(es))
+	for _, e := range es {
+		out = append(out, ev{e.Seq, e.Key, e.Type, e.Payload, e.Received})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
+
+func (s *Server) listTelemetry(w http.ResponseWriter, r *http.Request) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	ts, err := s.store.Telemetry(r.Context(), r.PathValue("id"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]json.RawMessage, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Sample)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"samples": out})
+}
+
+// ContentView is the answer of GET /api/content.
+type ContentView struct {
+	Revision   int64               `json:"revision"`
+	Items      []content.Item      `json:"items"`
+	Programmes []content.Programme `json:"programmes"`
+	Fallbacks  map[string]string   `json:"fallbacks,omitempty"`
+}
+
+func (s *Server) listContent(w http.ResponseWriter, r *http.Request) {
+	set, rev, err := s.cfg.Library.Set(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ContentView{Revision: rev, Items: set.Items, Programmes: set.Programmes, Fallbacks: set.Fallbacks})
+}
+
+// ContentRequest is the body of POST /api/content: items, programmes and
+// fallbacks to add or replace, applied in that order, each checked
+// against the whole content set before it is stored.
+type ContentRequest struct {
+	Items      []content.Item      `json:"items,omitempty"`
+	Programmes []content.Programme `json:"programmes,omitempty"`
+	Fallbacks  map[string]string   `json:"fallbacks,omitempty"`
+}
+
+func (s *Server) addContent(w http.ResponseWriter, r *http.Request) {
+	var req ContentRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(req.Items)+len(req.Programmes)+len(req.Fallbacks) == 0 {
+		s.fail(w, r, &fleet.FieldError{Field: "items", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: give items, programmes or fallbacks", Zh: "请至少提交一条素材、节目或默认节目"}})
+		return
+	}
+	who := staffOf(r).Username
+	var items []content.Item
+	for i, it := range req.Items {
+		stored, err := s.cfg.Library.PutItem(r.Context(), who, it)
+		if err != nil {
+			s.fail(w, r, prefixField(err, fmt.Sprintf("items[%d]", i)))
+			return
+		}
+		items = append(items, stored)
+	}
+	for i, p := range req.Programmes {
+		if err := s.cfg.Library.PutProgramme(r.Context(), who, p); err != nil {
+			s.fail(w, r, prefixField(err, fmt.Sprintf("programmes[%d]", i)))
+			return
+		}
+	}
+	kinds := make([]string, 0, len(req.Fallbacks))
+	for k := range req.Fallbacks {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		if !slices.Contains(content.DeviceKinds, k) {
+			s.fail(w, r, &fleet.FieldError{Field: "fallbacks." + k, Err: &fleet.Error{Code: "invalid", Msg: "invalid input: fallbacks are per device kind: kiosk or led", Zh: "默认节目须按设备类型（kiosk 或 led）设置"}})
+			return
+		}
+		if err := s.cfg.Library.SetFallback(r.Context(), who, k, req.Fallbacks[k]); err != nil {
+			s.fail(w, r, prefixField(err, "fallbacks."+k))
+			return
+		}
+	}
+	s.log.Info("content changed", "items", len(req.Items), "programmes", len(req.Programmes), "by", who)
+	writeJSON(w, http.StatusCreated, map[string]any{"items": items})
+}
+
+// prefixField puts a request-level prefix on a FieldError's field.
+func prefixField(err error, prefix string) error {
+	var fe *fleet.FieldError
+	if errors.As(err, &fe) {
+		return &fleet.FieldError{Field: prefix + "." + fe.Field, Err: fe.Err}
+	}
+	return err
+}
+
+func (s *Server) uploadBlob(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > fleet.MaxUpload {
+		s.fail(w, r, &fleet.Error{Code: "too_large", Msg: fmt.Sprintf("upload of %d bytes is over the %d-byte limit", r.ContentLength, fleet.MaxUpload), Zh: "上传的文件过大（上限64 MB）"})
+		return
+	}
+	want := r.Header.Get("X-Content-SHA256")
+	if want == "" {
+		want = r.URL.Query().Get("sha256")
+	}
+	sum, size, err := s.cfg.Library.Blobs().Put(r.Body, fleet.MaxUpload, want)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"sha256": sum, "size": size})
+}
+
+func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
+	set, rev, err := s.cfg.Library.Set(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"revision": rev, "schedules": set.Schedules})
+}
+
+// CheckResponse is the answer of schedule checks and additions.
+type CheckResponse struct {
+	Schedule  content.Schedule   `json:"schedule"`
+	Stored    bool               `json:"stored"`
+	Problems  []ProblemBody      `json:"problems,omitempty"`
+	Conflicts []content.Conflict `json:"conflicts"`
+}
+
+func (s *Server) readSchedule(w http.ResponseWriter, r *http.Request) (content.Schedule, error) {
+	var sc content.Schedule
+	if err := decode(w, r, &sc); err != nil {
+		return sc, err
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, err
+	}
+	return sc, nil
+}
+
+func (s *Server) checkSchedule(w http.ResponseWriter, r *http.Request) {
+	sc, err := s.readSchedule(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rep, err := s.cfg.Library.CheckSchedule(r.Context(), sc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := CheckResponse{Schedule: sc, Conflicts: rep.Conflicts}
+	if out.Conflicts == nil {
+		out.Conflicts = []content.Conflict{}
+	}
+	for _, p := range rep.Problems {
+		out.Problems = append(out.Problems, ProblemBody{Field: p.Field, Error: p.Problem + "; " + p.Fix, Message: p.Message})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) addSchedule(w http.ResponseWriter, r *http.Request) {
+	sc, err := s.readSchedule(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.cfg.Library.PutSchedule(r.Context(), staffOf(r).Username, sc); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rep, err := s.cfg.Library.CheckSchedule(r.Context(), sc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := CheckResponse{Schedule: sc, Stored: true, Conflicts: rep.Conflicts}
+	if out.Conflicts == nil {
+		out.Conflicts = []content.Conflict{}
+	}
+	s.log.Info("schedule stored", "schedule", sc.ID, "conflicts", len(rep.Conflicts), "by", staffOf(r).Username)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Library.DeleteSchedule(r.Context(), staffOf(r).Username, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+}
+
+func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) {
+	set, rev, err := s.cfg.Library.Set(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ns := set.Notices
+	if ns == nil {
+		ns = []content.Notice{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"revision": rev, "notices": ns})
+}
+
+func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
+	var n content.Notice
+	if err := decode(w, r, &n); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if n.Start.IsZero() {
+		n.Start = time.Now().UTC().Truncate(time.Second)
+	}
+	if err := s.cfg.Library.PutNotice(r.Context(), staffOf(r).Username, n); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("emergency notice stored", "notice", n.ID, "regions", n.Regions, "by", staffOf(r).Username)
+	writeJSON(w, http.StatusCreated, n)
+}
+
+func (s *Server) withdrawNotice(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Library.WithdrawNotice(r.Context(), staffOf(r).Username, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "withdrawn"})
+}
+
+// Status is the answer of GET /api/status.
+type Status struct {
+	Devices   int `json:"devices"`
+	Online    int `json:"online"`
+	Offline   int `json:"offline"`
+	Converged int `json:"converged"`
+	Pending   int `json:"pending"`
+	Failed    int `json:"failed"`
+	// FailedReasons counts failed devices by reason code.
+	FailedReasons map[string]int `json:"failed_reasons,omitempty"`
+	Revision      int64          `json:"content_revision"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	pres, err := s.presenceMap(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var out Status
+	after := ""
+	for {
+		sts, err := s.store.States(r.Context(), after, 1000)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(sts) == 0 {
+			break
+		}
+		for _, st := range sts {
+			out.Devices++
+			if pres[st.DeviceID].Online {
+				out.Online++
+			} else {
+				out.Offline++
+			}
+			ro := fleet.RolloutOf(st)
+			switch ro.Status {
+			case wire.Converged:
+				out.Converged++
+			case wire.Failed:
+				out.Failed++
+				if out.FailedReasons == nil {
+					out.FailedReasons = map[string]int{}
+				}
+				code := "unknown"
+				if ro.Reason != nil {
+					code = ro.Reason.Code
+				}
+				out.FailedReasons[code]++
+			default:
+				out.Pending++
+			}
+		}
+		after = sts[len(sts)-1].DeviceID
+	}
+	_, out.Revision, _ = s.cfg.Library.Set(r.Context())
+	writeJSON(w, http.StatusOK, out)
+}
+
+// download serves one version of an item's bytes to a device (HTTP Basic
+// with its MQTT credentials) or a signed-in staff member, with Range
+// requests so a dropped village link resumes where it stopped.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	if _, _, basic := r.BasicAuth(); basic {
+		if _, err := s.device(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	} else {
+		tok, _ := cutBearer(r)
+		if _, err := s.cfg.Registry.SessionStaff(r.Context(), tok); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	id := r.PathValue("id")
+	version, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || version < 1 {
+		s.fail(w, r, fmt.Errorf("item version %q: %w", r.PathValue("version"), fleet.ErrNotFound))
+		return
+	}
+	rec, err := s.store.ContentRecord(r.Context(), fleet.RecordItem, id, version)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var it content.Item
+	if rec.Body == nil || json.Unmarshal(rec.Body, &it) != nil {
+		s.fail(w, r, fmt.Errorf("item %s version %d: %w", id, version, fleet.ErrNotFound))
+		return
+	}
+	f, err := s.cfg.Library.Blobs().Open(it.SHA256)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("bytes of item %s version %d are missing from the blob store (restore the data folder): %w", id, version, err))
+		return
+	}
+	defer f.Close()
+	ctype := "application/octet-stream"
+	switch {
+	case it.Kind == content.KindText:
+		ctype = "text/plain; charset=utf-8"
+	case it.Kind == content.KindArticle:
+		ctype = "application/json"
+	case it.Image != nil && it.Image.Format == "png":
+		ctype = "image/png"
+	case it.Image != nil && it.Image.Format == "jpeg":
+		ctype = "image/jpeg"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("ETag", `"`+it.SHA256+`"`)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.Header().Set("X-Content-SHA256", it.SHA256)
+	http.ServeContent(w, r, "", rec.Created, f)
+}
