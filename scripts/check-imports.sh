@@ -11,7 +11,7 @@ function allowed(pkg, imp,   p, i) {
 	p = substr(pkg, length(mod) + 2); i = substr(imp, length(mod) + 2)
 	if (p ~ /^cmd\//) return 1                          # thin mains wire everything
 	if (i == p || index(i, p "/") == 1 || index(p, i "/") == 1) return 1 # own subtree (tests, subpackages)
-	if (p ~ /^fleet\// && i ~ /^fleet(\/|$)/) return 1    # fleet subpackages compose each other
+	if (p ~ /^(fleet|kiosk)\// && index(i, substr(p, 1, index(p, "/"))) == 1) return 1 # fleet and kiosk subpackages compose each other
 	if (i ~ /^(cmd|fleet)(\/|$)/) return 0               # nobody imports the top or the mains
 	if (i ~ /^kiosk(\/|$)/) return 0                     # the kiosk app is a leaf
 	if (p ~ /^content(\/|$)/) return 0                   # content is the shared vocabulary: imports nothing of ours

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"lawpoint/content"
+	"lawpoint/content/demo"
 	"lawpoint/display"
 	"lawpoint/display/bx"
 	"lawpoint/display/dots"
@@ -46,7 +47,7 @@ usage:
   lawpoint-led encode  --model MODEL --size WxH [options] TEXT
   lawpoint-led send    --port DEV [--baud 9600] --model MODEL --size WxH [options] TEXT
   lawpoint-led virtual --model MODEL --size WxH [--port DEV] [--png FILE] [--round]
-  lawpoint-led play    --port DEV [--baud 9600] --model MODEL --size WxH CONTENT.json
+  lawpoint-led play    --port DEV [--baud 9600] --model MODEL --size WxH [--device ID --region PATH] (CONTENT.json | --demo)
 
 options for encode and send:
   --area X,Y,W,H   area of the board (default: the whole board)
@@ -470,24 +471,29 @@ func play(ctx context.Context, args []string, out io.Writer) int {
 	night := f.fs.String("night", "", "dim hours, e.g. 19:00-06:00")
 	dayLevel := f.fs.Int("day-brightness", 15, "0..15")
 	nightLevel := f.fs.Int("night-brightness", 4, "0..15")
+	useDemo := f.fs.Bool("demo", false, "play the demo county's content (content/demo) instead of a file")
 	rest, err := f.parse(args)
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
-	if len(rest) != 1 {
-		return fail(exitUsage, "give one CONTENT file (a content set or a JSON list of messages) after the flags (请指定一个内容文件)")
+	if len(rest) != 1 && !*useDemo {
+		return fail(exitUsage, "give one CONTENT file (a content set or a JSON list of messages) after the flags, or --demo (请指定一个内容文件)")
 	}
 	cfg, err := f.config()
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
-	data, err := os.ReadFile(rest[0])
-	if err != nil {
-		return fail(exitUsage, "reading the content file: %v (内容文件读取失败)", err)
-	}
-	set, err := display.LocalContent(data)
-	if err != nil {
-		return fail(exitUsage, "%v", err)
+	var set *content.Set
+	if *useDemo {
+		set = demo.Set()
+	} else {
+		data, err := os.ReadFile(rest[0])
+		if err != nil {
+			return fail(exitUsage, "reading the content file: %v (内容文件读取失败)", err)
+		}
+		if set, err = display.LocalContent(data); err != nil {
+			return fail(exitUsage, "%v", err)
+		}
 	}
 	compiled, err := content.Compile(set)
 	if err != nil {
