@@ -126,7 +126,7 @@ func (e *FaultError) Error() string {
 	var nack *bx.NACKError
 	switch {
 	case errors.Is(e.Err, ErrNoReply):
-		fix = "check the cable (TX/RX or A/B swapped?), that the baud rate matches the card (9600 or 57600), the screen address, and the board's power (显示屏无应答：请检查接线、波特率、屏号和电源)"
+		fix = "check the cable (TX/RX or A/B swapped?), that the baud rate matches the card (9600 or 57600), the screen address, the board's power, and that --model names the card's family (a BX-5K/6K font card ignores BX-5E/6E picture frames and the other way round) (显示屏无应答：请检查接线、波特率、屏号、电源和控制卡型号)"
 	case errors.Is(e.Err, ErrGarbled):
 		fix = "the line damages bytes: check the baud rate, the cable length, RS-485 termination and ground (应答数据损坏：请检查波特率和线路)"
 	case errors.Is(e.Err, ErrPort):
@@ -339,6 +339,10 @@ func (b *Board) push(ctx context.Context, key string, p pending) error {
 		b.count(func(s *Stats) { s.Unchanged++ })
 		return nil
 	}
+	// Until the board acknowledges, what it shows in this place is unknown:
+	// a cancelled or timed-out send may have reached it, so the next update
+	// must be sent whatever it is, even the content shown before.
+	delete(b.shown, key)
 	if _, err := b.exchange(ctx, p.cmd.Name(), p.frame); err != nil {
 		return err
 	}
@@ -420,7 +424,7 @@ func (b *Board) exchange(ctx context.Context, what string, frame []byte) (bx.Rep
 				return r, nil
 			}
 			if ctx.Err() != nil {
-				return bx.Reply{}, fmt.Errorf("display: %s: %s: %w (last problem: %v)", b.cfg.Name, what, ctx.Err(), err)
+				return bx.Reply{}, fmt.Errorf("display: %s: %s: %w", b.cfg.Name, what, ctx.Err())
 			}
 			last = err
 			b.logf("%s: attempt %d: %v", what, attempts, err)

@@ -285,3 +285,49 @@ func TestPowerCycleBringsTheBoardBack(t *testing.T) {
 		t.Fatalf("brightness sent %d times, want again after the power cycle", frames)
 	}
 }
+
+// A send whose reply never comes (the caller's deadline passes) may still
+// have reached the board. Showing the earlier content again must then be
+// sent, not skipped as "unchanged", or the street keeps the wrong message.
+func TestCancelledSendForgetsWhatTheBoardShows(t *testing.T) {
+	r := newRig(t, "bx-6k1", 64, 16, bx.Dual, func(c *Config) {
+		c.ReplyTimeout = 300 * time.Millisecond
+		c.Backoff = 50 * time.Millisecond
+	})
+	ctx := testCtx(t)
+	area := Area{ID: 0, W: 64, H: 16}
+	if err := r.board.Show(ctx, area, Text("宪法", dots.Red)); err != nil {
+		t.Fatal(err)
+	}
+	r.vb.SilenceNext(1) // the board applies the next command but its answer is lost
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	err := r.board.Show(short, area, Text("民法", dots.Green))
+	cancel()
+	if err == nil {
+		t.Fatal("a send without a reply within the deadline succeeded")
+	}
+	shownText := func() string {
+		a, ok := r.vb.Area(0)
+		if !ok {
+			return ""
+		}
+		var s strings.Builder
+		for _, run := range a.Runs {
+			s.WriteString(run.Text)
+		}
+		return s.String()
+	}
+	if got := shownText(); got != "民法" {
+		t.Fatalf("the board shows %q; the silenced command should have been applied", got)
+	}
+	before := r.board.Stats().Unchanged
+	if err := r.board.Show(ctx, area, Text("宪法", dots.Red)); err != nil {
+		t.Fatal(err)
+	}
+	if r.board.Stats().Unchanged != before {
+		t.Fatal("the driver skipped the update as unchanged although the board's state was unknown")
+	}
+	if got := shownText(); got != "宪法" {
+		t.Fatalf("after showing 宪法 again the board shows %q", got)
+	}
+}

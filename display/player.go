@@ -81,6 +81,10 @@ type Player struct {
 	items   map[string]content.ItemRef
 	trusted bool
 	wake    chan struct{}
+	// gen counts Loads; showCancel stops a send in progress when a new
+	// plan (an emergency notice) arrives, so it need not wait for the line.
+	gen        uint64
+	showCancel context.CancelFunc
 
 	level int // brightness last set, -1 before the first (used by Run only)
 }
@@ -127,6 +131,10 @@ func (p *Player) Load(s Schedule, items []content.ItemRef) {
 	}
 	p.mu.Lock()
 	p.sched, p.items = s, m
+	p.gen++
+	if p.showCancel != nil {
+		p.showCancel()
+	}
 	p.mu.Unlock()
 	p.poke()
 }
@@ -186,7 +194,7 @@ func (p *Player) Run(ctx context.Context) error {
 		default:
 		}
 		p.mu.Lock()
-		sched, items, trusted := p.sched, p.items, p.trusted
+		sched, items, trusted, gen := p.sched, p.items, p.trusted, p.gen
 		p.mu.Unlock()
 		now := p.cfg.Clock.Now()
 		var ans content.Answer
@@ -206,7 +214,7 @@ func (p *Player) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if r := p.play(ctx, queue, until, trusted); r == waitCancelled {
+		if r := p.play(ctx, queue, until, trusted, gen); r == waitCancelled {
 			return ctx.Err()
 		}
 	}
@@ -220,14 +228,14 @@ func fmtTime(t time.Time) string {
 }
 
 // play loops over queue until the answer's end, a Load or ctx.
-func (p *Player) play(ctx context.Context, queue []turn, until time.Time, trusted bool) waitResult {
+func (p *Player) play(ctx context.Context, queue []turn, until time.Time, trusted bool, gen uint64) waitResult {
 	for i := 0; ; i = (i + 1) % len(queue) {
 		t := queue[i]
 		start := p.cfg.Clock.Now()
 		if !until.IsZero() && !start.Before(until) {
 			return waitTimeUp
 		}
-		shown := p.show(ctx, t)
+		shown := p.show(ctx, t, gen)
 		end := start.Add(t.dur)
 		last := false
 		if !until.IsZero() && !end.Before(until) {
@@ -248,13 +256,30 @@ func (p *Player) play(ctx context.Context, queue []turn, until time.Time, truste
 	}
 }
 
-func (p *Player) show(ctx context.Context, t turn) bool {
+func (p *Player) show(parent context.Context, t turn, gen uint64) bool {
+	ctx, cancel := context.WithCancel(parent)
+	p.mu.Lock()
+	if p.gen != gen {
+		cancel() // a new plan arrived since this turn was chosen
+	}
+	p.showCancel = cancel
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.showCancel = nil
+		p.mu.Unlock()
+		cancel()
+	}()
 	var err error
 	switch {
 	case t.msg != nil:
 		err = p.cfg.Screen.Show(ctx, p.cfg.Area, *t.msg)
 	case t.ref != nil && t.ref.Kind == content.KindImage:
 		err = p.showImage(ctx, *t.ref)
+	}
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
+		p.logf("%s interrupted by a new plan", t.proof.ItemID)
+		return false
 	}
 	if err != nil {
 		p.report(fmt.Errorf("display: playing %s: %w", t.proof.ItemID, err))

@@ -178,7 +178,9 @@ func (p *proofs) list() []string {
 	return out
 }
 
-func startPlayer(t *testing.T, start time.Time, cfg PlayerConfig) (*Player, *fakeClock, *fakeScreen, *proofs) {
+// startPlayer runs a player on a fake clock; before runs first (e.g. a Load
+// that must be in place before the player's first sleep).
+func startPlayer(t *testing.T, start time.Time, cfg PlayerConfig, before ...func(*Player)) (*Player, *fakeClock, *fakeScreen, *proofs) {
 	t.Helper()
 	clk := newFakeClock(start)
 	scr := &fakeScreen{clock: clk}
@@ -188,6 +190,9 @@ func startPlayer(t *testing.T, start time.Time, cfg PlayerConfig) (*Player, *fak
 	p, err := NewPlayer(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(p)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -323,8 +328,9 @@ func TestPlayerDimsAtNight(t *testing.T) {
 	for _, it := range set.Items {
 		items = append(items, content.RefOf(it))
 	}
-	p, clk, scr, _ := startPlayer(t, start, PlayerConfig{Brightness: &sched})
-	p.Load(plan, items)
+	// Loaded before the player first sleeps: otherwise its empty-plan sleep
+	// until the 19:00 dimming could be the timer the test fires first.
+	p, clk, scr, _ := startPlayer(t, start, PlayerConfig{Brightness: &sched}, func(p *Player) { p.Load(plan, items) })
 	var wakes []string
 	for range 4 {
 		wakes = append(wakes, clk.step().In(shanghai).Format("15:04:05"))
@@ -378,5 +384,79 @@ func TestPlayerReportsItemsItCannotShow(t *testing.T) {
 	sort.Strings(errs)
 	if len(errs) != 2 || !strings.Contains(errs[0], "no port") {
 		t.Fatalf("errors %q", errs)
+	}
+}
+
+// slowScreen blocks in Show until its context ends or it is released, as a
+// driver does while a large page crawls down a 9600-baud line.
+type slowScreen struct {
+	fakeScreen
+	block   chan struct{} // closed: Show no longer blocks
+	started chan string
+	aborted chan string
+}
+
+func (s *slowScreen) Show(ctx context.Context, a Area, m Message) error {
+	select {
+	case <-s.block:
+		return s.fakeScreen.Show(ctx, a, m)
+	default:
+	}
+	s.started <- m.String()
+	select {
+	case <-ctx.Done():
+		s.aborted <- m.String()
+		return ctx.Err()
+	case <-s.block:
+		return s.fakeScreen.Show(ctx, a, m)
+	}
+}
+
+// A notice that arrives while a long send is on the line stops that send:
+// the notice does not wait for the old page to finish crawling down it.
+func TestPlayerNoticeStopsASendInProgress(t *testing.T) {
+	start := time.Date(2024, 12, 4, 9, 0, 0, 0, shanghai)
+	set := playSet()
+	plan, _ := content.MakePlan(ledDev, start, time.Hour, set)
+	var items []content.ItemRef
+	for _, it := range set.Items {
+		items = append(items, content.RefOf(it))
+	}
+	clk := newFakeClock(start)
+	scr := &slowScreen{fakeScreen: fakeScreen{clock: clk}, block: make(chan struct{}),
+		started: make(chan string, 4), aborted: make(chan string, 4)}
+	p, err := NewPlayer(PlayerConfig{Screen: scr, Clock: clk, Location: shanghai})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	p.Load(plan, items)
+	if got := <-scr.started; !strings.Contains(got, "宪法") {
+		t.Fatalf("first send %q", got)
+	}
+	set.Notices = []content.Notice{{ID: "n-flood", Text: "台风预警：请勿外出", Regions: []string{"仙游县"},
+		Start: start, Expiry: start.Add(30 * time.Minute)}}
+	plan2, err := content.MakePlan(ledDev, start, time.Hour, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Load(plan2, items)
+	select {
+	case got := <-scr.aborted:
+		if !strings.Contains(got, "宪法") {
+			t.Fatalf("aborted %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the send in progress was not stopped by the new plan")
+	}
+	close(scr.block) // from now on the line is fast
+	clk.waitIdle()
+	shows, _ := scr.got()
+	if len(shows) == 0 || !strings.Contains(shows[len(shows)-1], "台风预警") {
+		t.Fatalf("shows %v: want the notice on the board", shows)
 	}
 }

@@ -47,6 +47,9 @@ func OpenSerial(path string, baud int) (Port, error) {
 		if errors.As(err, &pe) && pe.Code() == serial.PortBusy {
 			return nil, fmt.Errorf("serial %s: port busy: another program holds it (stop it, or pick another port): %w", path, err)
 		}
+		if errors.As(err, &pe) && (pe.Code() == serial.InvalidSerialPort || pe.Code() == serial.PortNotFound) {
+			return nil, fmt.Errorf("serial %s: this is not a serial device: use the adapter's port, e.g. /dev/ttyUSB0, /dev/ttyAMA0 or a name under /dev/serial/by-id/ (不是串口设备): %w", path, err)
+		}
 		return nil, fmt.Errorf("serial %s: open at %d baud 8N1: %w", path, baud, err)
 	}
 	return p, nil

@@ -3,6 +3,7 @@ package display
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +92,15 @@ func readN(t *testing.T, p Port, n int) []byte {
 		out = append(out, buf[:k]...)
 	}
 	return out
+}
+
+func TestOpenSerialOnAFileSaysItIsNotASerialDevice(t *testing.T) {
+	path := t.TempDir() + "/not-a-tty"
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenSerial(path, 9600)
+	if err == nil || !strings.Contains(err.Error(), "not a serial device") {
+		t.Fatalf("want a 'not a serial device' error, got %v", err)
+	}
 }
