@@ -280,3 +280,21 @@ func TestPowerAndClearOnAFontCard(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// A font card is not sent a book: text beyond what its dynamic area takes
+// is refused before anything goes on the line, with the fix.
+func TestFontCardRefusesOverlongText(t *testing.T) {
+	m, _ := bx.LookupModel("bx-5k1")
+	b, err := NewBoard(Config{Model: m, Width: 64, Height: 16, Colors: bx.Single, Fonts: testFonts,
+		Open: func() (Port, error) { return nil, errors.New("no line in this test") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Frame(Area{W: 64, H: 16}, Text(strings.Repeat("宪法", 400), dots.Red))
+	if !errors.Is(err, ErrTooLong) || !strings.Contains(err.Error(), "分成几条") {
+		t.Fatalf("800 hanzi on a font card: %v; want ErrTooLong with the fix", err)
+	}
+	if _, err := b.Frame(Area{W: 64, H: 16}, Text(strings.Repeat("宪法", 100), dots.Red)); err != nil {
+		t.Fatalf("200 hanzi refused: %v", err)
+	}
+}

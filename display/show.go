@@ -84,6 +84,13 @@ var ErrTooLong = errors.New("text too long for the area at that font size")
 // maxAreaBytes is what a picture controller's dynamic area holds (manual).
 const maxAreaBytes = 300 << 10
 
+// maxFontCardText caps the GB2312 bytes sent to one font-card dynamic area.
+// The BX-5K/6K manuals give no figure; 1 KiB (512 hanzi, about 1 s of line
+// at 9600 baud) is far more than a street board should scroll, and keeps a
+// mistaken paste from tying up the line. To be confirmed on a real card
+// (docs/LED.md).
+const maxFontCardText = 1024
+
 // Show makes area a show m. Nothing is sent when the area already shows it.
 // On a font card the text goes as text (GB2312 only); on a picture
 // controller it is drawn here and sent as pages.
@@ -146,6 +153,10 @@ func (b *Board) textCommand(a Area, m Message) (bx.Command, error) {
 	if a.H < render.UnifontSize {
 		return nil, fmt.Errorf("display: %s: %w: the area is %d dots high and the controller's smallest Chinese font is 16 dots; use a taller area (区域太矮，放不下16点阵汉字)",
 			b.cfg.Name, ErrTooLong, a.H)
+	}
+	if n := len(m.String()) / 3 * 2; n > maxFontCardText {
+		return nil, fmt.Errorf("display: %s: %w: about %d bytes of GB2312 text, more than the %d a font card's dynamic area takes; split it into several items (文字太长，请分成几条)",
+			b.cfg.Name, ErrTooLong, n, maxFontCardText)
 	}
 	eff := m.Effect
 	single := false
