@@ -24,7 +24,7 @@ const (
 // saveOutcome records how a desired version ended, so a restart reports it
 // without applying it again.
 func (a *Agent) saveOutcome(ctx context.Context, version uint64, reason *wire.Reason) {
-	var b []byte
+	b := []byte{} // converged: an empty outcome (the column is NOT NULL)
 	if reason != nil {
 		b, _ = json.Marshal(reason)
 	}

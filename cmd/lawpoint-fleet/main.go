@@ -22,6 +22,7 @@ const usage = `usage:
   lawpoint-fleet init  --data DIR [--host NAME]... [--admin NAME]
   lawpoint-fleet serve --data DIR [--mqtt ADDR] [--mqtts ADDR] [--http ADDR] [--broker mqtt://HOST:PORT] [--device-mqtt-url URL]
   lawpoint-fleet export-mosquitto --data DIR --out DIR
+  lawpoint-fleet demo  --data DIR [--out TOKENS.json]
 `
 
 func main() {
@@ -39,6 +40,8 @@ func main() {
 		err = runServe(ctx, os.Args[2:])
 	case "export-mosquitto":
 		err = runExport(ctx, os.Args[2:])
+	case "demo":
+		err = runDemo(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -48,6 +48,7 @@ usage:
   lawpoint-led send    --port DEV [--baud 9600] --model MODEL --size WxH [options] TEXT
   lawpoint-led virtual --model MODEL --size WxH [--port DEV] [--png FILE] [--round]
   lawpoint-led play    --port DEV [--baud 9600] --model MODEL --size WxH [--device ID --region PATH] (CONTENT.json | --demo)
+  lawpoint-led run     --data DIR [--port DEV --model MODEL --size WxH] [--enrol-token T --fleet URL]  (the agent with the player)
 
 options for encode and send:
   --area X,Y,W,H   area of the board (default: the whole board)
@@ -82,10 +83,12 @@ func main() {
 		code = runVirtual(ctx, os.Args[2:], os.Stdout)
 	case "play":
 		code = play(ctx, os.Args[2:], os.Stdout)
+	case "run":
+		code = runAgent(ctx, os.Args[2:], os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
-		fmt.Fprintf(os.Stderr, "lawpoint-led: unknown command %q; use encode, send, virtual or play (未知命令)\n\n%s", os.Args[1], usage)
+		fmt.Fprintf(os.Stderr, "lawpoint-led: unknown command %q; use encode, send, virtual, play or run (未知命令)\n\n%s", os.Args[1], usage)
 		code = exitUsage
 	}
 	os.Exit(code)
