@@ -55,6 +55,34 @@ func (a *Agent) Record(ctx context.Context, typ wire.EventType, data any) (uint6
 	return seq, nil
 }
 
+// RecordOnce is Record for an event the caller names with its own
+// idempotency key (a kiosk's "{ticketID}:issued"): however often it is
+// called with the same key — as when the kiosk replays its own outbox after
+// a power cut — the event is recorded, and counted by the fleet, once.
+func (a *Agent) RecordOnce(ctx context.Context, key string, typ wire.EventType, data any) (uint64, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return 0, fmt.Errorf("device: encoding %s event data: %w", typ, err)
+	}
+	now := a.clock.Now()
+	ev := wire.Event{Type: typ, At: now.Truncate(time.Millisecond), ClockTrusted: a.clock.Trusted(),
+		BootID: a.clock.BootID(), UptimeMS: UptimeMS(), Data: raw}
+	if _, err := ev.DecodeData(); err != nil {
+		return 0, fmt.Errorf("device: refusing a %s event the fleet would reject: %w", typ, err)
+	}
+	seq, added, err := a.store.AddEventOnce(ctx, key, now, func(seq uint64) ([]byte, error) {
+		ev.Seq = seq
+		return json.Marshal(ev)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("device: recording a %s event (is the disk full?): %w", typ, err)
+	}
+	if added {
+		a.wakeOutbox()
+	}
+	return seq, nil
+}
+
 func (a *Agent) wakeOutbox() {
 	select {
 	case a.outboxUp <- struct{}{}:

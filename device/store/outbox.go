@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Event is one encoded event waiting in the outbox.
@@ -41,6 +43,54 @@ func (s *Store) AddEvent(ctx context.Context, encode func(seq uint64) ([]byte, e
 	})
 	return seq, err
 }
+
+// AddEventOnce is AddEvent for an event the caller names with its own key
+// (e.g. "{ticketID}:issued"): the first call stores the event; a later call
+// with the same key, after a crash between the caller's own commit and
+// its marking the event handed over, stores nothing and returns the first
+// sequence number, so the fleet counts the event once. Keys are kept for
+// keyRetention.
+func (s *Store) AddEventOnce(ctx context.Context, key string, now time.Time, encode func(seq uint64) ([]byte, error)) (seq uint64, added bool, err error) {
+	if key == "" {
+		return 0, false, errors.New("store: an event key is empty; give the caller's idempotency key")
+	}
+	err = s.tx(ctx, "adding a keyed event to the outbox", func(tx *sql.Tx) error {
+		var prev int64
+		switch err := tx.QueryRowContext(ctx, "SELECT seq FROM recorded WHERE key = ?", key).Scan(&prev); {
+		case err == nil:
+			seq, added = uint64(prev), false
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		cur, err := counter(tx, ctx, counterEvent)
+		if err != nil {
+			return err
+		}
+		seq = cur + 1
+		body, err := encode(seq)
+		if err != nil {
+			return err
+		}
+		if err := setCounter(tx, ctx, counterEvent, seq); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO outbox(seq, body) VALUES(?, ?)", int64(seq), body); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO recorded(key, seq, at) VALUES(?, ?, ?)", key, int64(seq), now.Unix()); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM recorded WHERE at < ?", now.Add(-keyRetention).Unix())
+		added = true
+		return err
+	})
+	return seq, added, err
+}
+
+// keyRetention is how long AddEventOnce remembers a key: far longer than
+// any crash-and-replay of a caller's own outbox.
+const keyRetention = 90 * 24 * time.Hour
 
 // Pending returns up to limit outbox events with a sequence number above
 // after, in order.

@@ -18,7 +18,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // schemaVersion is the PRAGMA user_version of the tables below.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS outbox (
 	seq    INTEGER PRIMARY KEY,
 	body   BLOB NOT NULL,
 	single INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS recorded (
+	key TEXT PRIMARY KEY,
+	seq INTEGER NOT NULL,
+	at  INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS commands (
 	id          TEXT PRIMARY KEY,

@@ -171,3 +171,34 @@ func TestKV(t *testing.T) {
 		t.Fatalf("Uint = %d; want 11", v)
 	}
 }
+
+// A keyed event replayed by its caller (after a crash between the caller's
+// commit and its marking the event handed over) is stored once, also
+// across a restart, and its first sequence number is returned again.
+func TestAddEventOnceStoresAKeyOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, path)
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	enc := func(seq uint64) ([]byte, error) { return fmt.Appendf(nil, `{"seq":%d}`, seq), nil }
+	seq1, added, err := s.AddEventOnce(ctx, "t-1:issued", now, enc)
+	if err != nil || !added || seq1 != 1 {
+		t.Fatalf("first add = %d, %v, %v", seq1, added, err)
+	}
+	s.Close()
+	s = open(t, path)
+	seq2, added, err := s.AddEventOnce(ctx, "t-1:issued", now.Add(time.Minute), enc)
+	if err != nil || added || seq2 != seq1 {
+		t.Fatalf("replay = %d, added %v, %v; want %d and nothing added", seq2, added, err, seq1)
+	}
+	if seq3, added, _ := s.AddEventOnce(ctx, "t-1:called:1", now, enc); !added || seq3 != 2 {
+		t.Fatalf("another key = %d, added %v", seq3, added)
+	}
+	evs, _ := s.Pending(ctx, 0, 10)
+	if len(evs) != 2 {
+		t.Fatalf("outbox holds %d events, want 2", len(evs))
+	}
+	if _, _, err := s.AddEventOnce(ctx, "", now, enc); err == nil {
+		t.Fatal("an empty key was accepted")
+	}
+}
