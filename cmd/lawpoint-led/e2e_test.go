@@ -641,6 +641,17 @@ func checkKillDuringDownload(t *testing.T, c *county, b *ledBoard, px *stallProx
 	case <-time.After(time.Minute):
 		t.Fatalf("board B never started downloading the picture\n%s", b.log)
 	}
+	// The proxy has sent the first bytes; wait until the board has them in
+	// its partial file, so the kill really lands mid-download.
+	part := filepath.Join(b.dir, device.ContentDir, "partial", sum+".part")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if fi, err := os.Stat(part); err == nil && fi.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("board B never wrote the first bytes of the picture to %s\n%s", part, b.log)
+		}
+	}
 	before := readSet(t, b.dir)
 	b.stop(t, syscall.SIGKILL)
 	close(px.release)

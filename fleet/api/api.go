@@ -41,6 +41,9 @@ type Config struct {
 	MQTTURL string
 	// Connected, if set, reports the number of MQTT clients (for /healthz).
 	Connected func() int64
+	// Bookings is the booking service (advisers, slots, bookings,
+	// calendars, figures); nil builds one on the registry's store.
+	Bookings *fleet.Bookings
 }
 
 // Server is the API's http.Handler.
@@ -64,6 +67,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, store: cfg.Registry.Store(), log: log, warn: ratelog.New(log, time.Minute), mux: http.NewServeMux(),
 		loginLimit: newLimiter(10, time.Minute), enrolLimit: newLimiter(20, time.Minute), authFail: newLimiter(30, time.Minute)}
+	if bs, ok := s.store.(fleet.BookingStore); ok && s.cfg.Bookings == nil {
+		s.cfg.Bookings = fleet.NewBookings(bs, log)
+	}
 	s.routes()
 	return s
 }
@@ -102,6 +108,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/notices", s.staff(s.addNotice))
 	m.HandleFunc("POST /api/notices/{id}/withdraw", s.staff(s.withdrawNotice))
 	m.HandleFunc("GET /api/status", s.staff(s.status))
+
+	s.bookingRoutes(m)
 
 	m.HandleFunc("GET /content/items/{id}/{version}", s.download)
 	m.HandleFunc("HEAD /content/items/{id}/{version}", s.download)

@@ -35,7 +35,7 @@ const CLIUsage = `usage: lawpointctl [--url URL] [--token TOKEN] [--json] COMMAN
   schedule add   (--file SCHEDULE.json | --id ID --programme P [--priority N] [--region R]... [--tag T]...
                   [--kind K]... [--always] [--days mon,tue] [--window 08:00-12:00]... [--from YYYY-MM-DD] [--until YYYY-MM-DD])
   schedule check (same flags as add; stores nothing)
-
+` + BookingUsage + `
 The fleet URL and token come from the flags, then LAWPOINT_URL and
 LAWPOINT_TOKEN, then ~/.config/lawpointctl/config.json (written by login).
 `
@@ -141,8 +141,11 @@ func (x *CLI) Run(ctx context.Context, args []string) int {
 	case cmd == "schedule check":
 		err = x.scheduleAdd(ctx, rest[2:], true)
 	default:
-		fmt.Fprintf(x.Err, "lawpointctl: unknown command %q\n%s", strings.Join(rest, " "), CLIUsage)
-		return 2
+		var ok bool
+		if ok, err = x.bookingCommand(ctx, cmd, rest); !ok {
+			fmt.Fprintf(x.Err, "lawpointctl: unknown command %q\n%s", strings.Join(rest, " "), CLIUsage)
+			return 2
+		}
 	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

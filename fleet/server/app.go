@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"lawpoint/content"
 	"lawpoint/fleet"
@@ -105,6 +106,11 @@ func (a *App) Start(ctx context.Context) error {
 	a.wg.Go(func() { a.Distributor.Run(rctx) })
 	a.wg.Go(func() { a.Dispatcher.Run(rctx) })
 	a.wg.Go(func() { a.Ingest.Run(rctx) })
+	// Booking requests that reached the fleet as device events (a kiosk that
+	// was offline) are confirmed or set aside for staff in the background.
+	if b := a.API.Bookings(); b != nil {
+		a.wg.Go(func() { b.Run(rctx, 10*time.Second) })
+	}
 	if n, err := a.Distributor.RepublishAll(ctx); err != nil {
 		a.log.Warn("stored desired state not republished; the next recompute publishes it", "error", err)
 	} else if n > 0 {

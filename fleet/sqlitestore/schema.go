@@ -147,4 +147,117 @@ CREATE TABLE staff_sessions (
 	expires_us INTEGER NOT NULL
 ) STRICT;
 `,
+	// 4: advisers and lawyers, their leave and extra hours, bookings (one
+	// active booking per adviser and slot start, one per device request),
+	// booking requests that came as events, queue service categories,
+	// booking settings, and the typed projections of ticket and rating
+	// events for the daily figures (docs/BOOKING.md).
+	`
+CREATE TABLE advisers (
+	id            TEXT PRIMARY KEY,
+	body          BLOB NOT NULL,
+	calendar_hash BLOB UNIQUE CHECK (calendar_hash IS NULL OR length(calendar_hash) = 32),
+	created_us    INTEGER NOT NULL,
+	updated_us    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE adviser_exceptions (
+	id         INTEGER PRIMARY KEY,
+	adviser_id TEXT NOT NULL REFERENCES advisers (id) ON DELETE CASCADE,
+	kind       TEXT NOT NULL CHECK (kind IN ('off', 'extra')),
+	from_us    INTEGER NOT NULL,
+	to_us      INTEGER NOT NULL CHECK (to_us > from_us),
+	note       TEXT NOT NULL DEFAULT '',
+	created_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX adviser_exceptions_time ON adviser_exceptions (adviser_id, to_us);
+
+CREATE TABLE bookings (
+	id            INTEGER PRIMARY KEY,
+	code          TEXT NOT NULL UNIQUE,
+	adviser_id    TEXT NOT NULL REFERENCES advisers (id),
+	service       TEXT NOT NULL,
+	slot_start_us INTEGER NOT NULL,
+	slot_end_us   INTEGER NOT NULL CHECK (slot_end_us > slot_start_us),
+	phone         TEXT NOT NULL,
+	name          TEXT NOT NULL DEFAULT '',
+	device_id     TEXT REFERENCES devices (id),
+	idem_key      TEXT,
+	contact_point TEXT NOT NULL DEFAULT '',
+	region        TEXT NOT NULL DEFAULT '',
+	source        TEXT NOT NULL CHECK (source IN ('kiosk', 'event')),
+	status        TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
+	meeting_url   TEXT NOT NULL,
+	sequence      INTEGER NOT NULL DEFAULT 0,
+	created_us    INTEGER NOT NULL,
+	updated_us    INTEGER NOT NULL,
+	CHECK ((device_id IS NULL) = (idem_key IS NULL))
+) STRICT;
+-- The guarantee that one slot goes to one villager: at most one confirmed
+-- booking per adviser and slot start, whoever asks and however at once.
+CREATE UNIQUE INDEX bookings_active_slot ON bookings (adviser_id, slot_start_us) WHERE status = 'confirmed';
+-- A resent request (same device, same key) finds the booking made first.
+CREATE UNIQUE INDEX bookings_request ON bookings (device_id, idem_key);
+CREATE INDEX bookings_slot ON bookings (slot_start_us);
+
+CREATE TABLE booking_requests (
+	device_id   TEXT NOT NULL REFERENCES devices (id),
+	request_id  TEXT NOT NULL,
+	event_seq   INTEGER NOT NULL,
+	body        BLOB NOT NULL,
+	status      TEXT NOT NULL CHECK (status IN ('confirmed', 'unconfirmed')),
+	reason      TEXT NOT NULL DEFAULT '',
+	booking_id  INTEGER REFERENCES bookings (id),
+	received_us INTEGER NOT NULL,
+	PRIMARY KEY (device_id, request_id)
+) STRICT;
+CREATE INDEX booking_requests_open ON booking_requests (received_us) WHERE status = 'unconfirmed';
+
+CREATE TABLE service_categories (
+	position INTEGER PRIMARY KEY,
+	prefix   TEXT NOT NULL UNIQUE,
+	name     TEXT NOT NULL,
+	service  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE booking_settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE projection_cursor (
+	name TEXT PRIMARY KEY,
+	seq  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE queue_tickets (
+	device_id     TEXT NOT NULL REFERENCES devices (id),
+	day           TEXT NOT NULL,
+	ticket        TEXT NOT NULL,
+	service       TEXT NOT NULL,
+	contact_point TEXT NOT NULL,
+	region        TEXT NOT NULL,
+	issued        INTEGER NOT NULL DEFAULT 0,
+	issued_us     INTEGER,
+	called_us     INTEGER,
+	served        INTEGER NOT NULL DEFAULT 0,
+	no_show       INTEGER NOT NULL DEFAULT 0,
+	service_s     INTEGER,
+	PRIMARY KEY (device_id, day, ticket)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX queue_tickets_day ON queue_tickets (day);
+
+CREATE TABLE ratings (
+	device_id     TEXT NOT NULL REFERENCES devices (id),
+	event_seq     INTEGER NOT NULL,
+	day           TEXT NOT NULL,
+	service       TEXT NOT NULL,
+	score         INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+	ticket        TEXT NOT NULL DEFAULT '',
+	contact_point TEXT NOT NULL,
+	region        TEXT NOT NULL,
+	PRIMARY KEY (device_id, event_seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX ratings_day ON ratings (day);
+`,
 }

@@ -1,0 +1,610 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"lawpoint/device/wire"
+	"lawpoint/fleet"
+)
+
+// bookingAPI serves advisers, availability, bookings, calendars, service
+// categories and figures (docs/BOOKING.md).
+type bookingAPI struct {
+	s        *Server
+	b        *fleet.Bookings
+	codeFail *limiter // wrong booking code or phone, per device
+	calFail  *limiter // unknown calendar tokens, per address
+}
+
+func (s *Server) bookingRoutes(m *http.ServeMux) {
+	h := &bookingAPI{s: s, b: s.cfg.Bookings, codeFail: newLimiter(20, time.Minute), calFail: newLimiter(30, time.Minute)}
+	if h.b == nil {
+		return // a store without bookings: the routes answer no_route
+	}
+	m.HandleFunc("GET /api/advisers", s.staff(h.listAdvisers))
+	m.HandleFunc("GET /api/advisers/{id}", s.staff(h.showAdviser))
+	m.HandleFunc("PUT /api/advisers/{id}", s.staff(h.putAdviser))
+	m.HandleFunc("POST /api/advisers/{id}/exceptions", s.staff(h.addException))
+	m.HandleFunc("DELETE /api/advisers/{id}/exceptions/{eid}", s.staff(h.deleteException))
+	m.HandleFunc("POST /api/advisers/{id}/calendar", s.staff(h.rotateCalendar))
+	m.HandleFunc("GET /api/bookings", s.staff(h.listBookings))
+	m.HandleFunc("GET /api/bookings/requests", s.staff(h.listRequests))
+	m.HandleFunc("POST /api/bookings/{code}/cancel", s.staff(h.staffCancel))
+	m.HandleFunc("GET /api/booking/settings", s.staff(h.getSettings))
+	m.HandleFunc("PUT /api/booking/settings", s.staff(h.putSettings))
+	m.HandleFunc("GET /api/categories", s.staff(h.getCategories))
+	m.HandleFunc("PUT /api/categories", s.staff(h.putCategories))
+	m.HandleFunc("GET /api/figures", s.staff(h.figures))
+
+	m.HandleFunc("GET /api/kiosk/categories", h.kiosk(h.kioskCategories))
+	m.HandleFunc("GET /api/kiosk/advisers", h.kiosk(h.kioskAdvisers))
+	m.HandleFunc("GET /api/kiosk/slots", h.kiosk(h.kioskSlots))
+	m.HandleFunc("POST /api/kiosk/bookings", h.kiosk(h.kioskBook))
+	m.HandleFunc("POST /api/kiosk/bookings/lookup", h.kiosk(h.kioskLookup))
+	m.HandleFunc("POST /api/kiosk/bookings/{code}/cancel", h.kiosk(h.kioskCancel))
+	m.HandleFunc("POST /api/kiosk/bookings/{code}/reschedule", h.kiosk(h.kioskReschedule))
+
+	m.HandleFunc("GET /calendar/{file}", h.calendar)
+}
+
+// kiosk wraps h so it runs only for an authenticated device (HTTP Basic
+// with its ID and MQTT password, as item downloads).
+func (h *bookingAPI) kiosk(next func(w http.ResponseWriter, r *http.Request, device string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := h.s.device(r)
+		if err != nil {
+			if errors.Is(err, fleet.ErrUnauthorized) || errors.Is(err, fleet.ErrBadCredentials) {
+				w.Header().Set("WWW-Authenticate", `Basic realm="lawpoint"`)
+			}
+			h.fail(w, r, err)
+			return
+		}
+		next(w, r, id)
+	}
+}
+
+// fail answers booking errors with their own statuses (and the next free
+// slots for a taken slot) and leaves the rest to Server.fail.
+func (h *bookingAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var st *fleet.SlotTakenError
+	if errors.As(err, &st) {
+		out := wire.SlotTaken{Code: fleet.ErrSlotTaken.Code, Error: st.Error(), Message: fleet.ErrSlotTaken.Zh, Field: "slot_start",
+			NextSlots: kioskSlots("", st.Next)}
+		if len(st.Next) == 0 {
+			out.Message += "（近期已无空闲时段，请改选其他律师或拨打12348）"
+		}
+		writeJSON(w, http.StatusConflict, out)
+		return
+	}
+	var e *fleet.Error
+	if errors.As(err, &e) {
+		status := 0
+		switch e.Code {
+		case fleet.ErrSlotTaken.Code, fleet.ErrBookingCancelled.Code, fleet.ErrTooLate.Code, fleet.ErrDuplicateRequest.Code:
+			status = http.StatusConflict
+		case fleet.ErrBookingNotFound.Code:
+			status = http.StatusNotFound
+		}
+		if status != 0 {
+			var fe *fleet.FieldError
+			field := ""
+			if errors.As(err, &fe) {
+				field = fe.Field
+			}
+			writeJSON(w, status, ErrorBody{Code: e.Code, Error: e.Msg, Message: e.Zh, Field: field})
+			return
+		}
+	}
+	h.s.fail(w, r, err)
+}
+
+func kioskSlots(adviser string, ss []fleet.Slot) []wire.KioskSlot {
+	out := make([]wire.KioskSlot, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, wire.KioskSlot{AdviserID: adviser, Start: s.Start.UTC(), End: s.End.UTC()})
+	}
+	return out
+}
+
+// --- staff: advisers ---
+
+// AdviserDetail is the answer of GET /api/advisers/{id}.
+type AdviserDetail struct {
+	fleet.Adviser
+	KindName   string            `json:"kind_name"`
+	Exceptions []fleet.Exception `json:"exceptions"`
+}
+
+func (h *bookingAPI) listAdvisers(w http.ResponseWriter, r *http.Request) {
+	as, err := h.b.Advisers(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if !staffOf(r).Role.Can(fleet.PermPhone) {
+		for i := range as {
+			as[i].Phone = wire.MaskPhone(as[i].Phone)
+		}
+	}
+	if as == nil {
+		as = []fleet.Adviser{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"advisers": as})
+}
+
+func (h *bookingAPI) showAdviser(w http.ResponseWriter, r *http.Request) {
+	a, exc, err := h.b.Adviser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if exc == nil {
+		exc = []fleet.Exception{}
+	}
+	writeJSON(w, http.StatusOK, AdviserDetail{Adviser: a, KindName: fleet.AdviserKindName(a.Kind), Exceptions: exc})
+}
+
+func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
+	var a fleet.Adviser
+	if err := decode(w, r, &a); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if a.ID == "" {
+		a.ID = r.PathValue("id")
+	}
+	if a.ID != r.PathValue("id") {
+		h.fail(w, r, &fleet.FieldError{Field: "id", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: id differs from the URL", Zh: "编号与地址中的编号不一致"}})
+		return
+	}
+	a, err := h.b.PutAdviser(r.Context(), a)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.s.log.Info("adviser stored", "adviser", a.ID, "by", staffOf(r).Username)
+	writeJSON(w, http.StatusOK, a)
+}
+
+// ExceptionRequest is the body of POST /api/advisers/{id}/exceptions.
+type ExceptionRequest struct {
+	Kind string    `json:"kind"` // off (leave) or extra (extra hours)
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	Note string    `json:"note,omitempty"`
+}
+
+func (h *bookingAPI) addException(w http.ResponseWriter, r *http.Request) {
+	var req ExceptionRequest
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	e, err := h.b.AddException(r.Context(), fleet.Exception{AdviserID: r.PathValue("id"), Kind: req.Kind, From: req.From, To: req.To, Note: req.Note})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, e)
+}
+
+func (h *bookingAPI) deleteException(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("eid"), 10, 64)
+	if err == nil {
+		err = h.b.DeleteException(r.Context(), r.PathValue("id"), id)
+	} else {
+		err = fleet.ErrNotFound
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+}
+
+// CalendarToken is the answer of POST /api/advisers/{id}/calendar: the
+// secret subscription address, shown once (rotating it again stops it).
+type CalendarToken struct {
+	Path string `json:"path"`
+	URL  string `json:"url"`
+}
+
+func (h *bookingAPI) rotateCalendar(w http.ResponseWriter, r *http.Request) {
+	tok, err := h.b.RotateCalendarToken(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	path := "/calendar/" + tok + ".ics"
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	h.s.log.Info("adviser calendar address rotated", "adviser", r.PathValue("id"), "by", staffOf(r).Username)
+	writeJSON(w, http.StatusCreated, CalendarToken{Path: path, URL: scheme + "://" + r.Host + path})
+}
+
+func (h *bookingAPI) calendar(w http.ResponseWriter, r *http.Request) {
+	ip := clientIP(r)
+	if h.calFail.blocked(ip) {
+		h.fail(w, r, fleet.ErrTooMany)
+		return
+	}
+	tok, _ := strings.CutSuffix(r.PathValue("file"), ".ics")
+	a, bs, err := h.b.CalendarBookings(r.Context(), tok)
+	if err != nil {
+		if errors.Is(err, fleet.ErrNotFound) {
+			h.calFail.allow(ip) // count the miss: tokens are not guessed
+		}
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, no-cache")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(fleet.ICalendar(a, bs, "lawpoint", h.b.Now()))
+}
+
+// --- staff: bookings ---
+
+// BookingView is a booking as staff see it. Phone and Name are masked
+// unless the request asked for phone=1 and the role has PermPhone.
+type BookingView struct {
+	Code         string    `json:"code"`
+	Status       string    `json:"status"`
+	Service      string    `json:"service"`
+	ServiceName  string    `json:"service_name"`
+	AdviserID    string    `json:"adviser_id"`
+	SlotStart    time.Time `json:"slot_start"`
+	SlotEnd      time.Time `json:"slot_end"`
+	Phone        string    `json:"phone"`
+	Name         string    `json:"name,omitempty"`
+	Masked       bool      `json:"masked"`
+	DeviceID     string    `json:"device_id,omitempty"`
+	ContactPoint string    `json:"contact_point,omitempty"`
+	Region       string    `json:"region,omitempty"`
+	Source       string    `json:"source"`
+	MeetingURL   string    `json:"meeting_url"`
+	Created      time.Time `json:"created"`
+}
+
+func bookingView(b fleet.Booking, full bool) BookingView {
+	v := BookingView{Code: b.Code, Status: b.Status, Service: b.Service, ServiceName: fleet.ServiceName(b.Service), AdviserID: b.AdviserID,
+		SlotStart: b.SlotStart.UTC(), SlotEnd: b.SlotEnd.UTC(), Phone: b.Phone, Name: b.Name, DeviceID: b.DeviceID,
+		ContactPoint: b.ContactPoint, Region: b.Region, Source: b.Source, MeetingURL: b.MeetingURL, Created: b.Created.UTC()}
+	if !full {
+		v.Phone, v.Name, v.Masked = wire.MaskPhone(b.Phone), wire.MaskName(b.Name), true
+	}
+	return v
+}
+
+// showPhones reads the phone=1 flag and checks the role may use it.
+func (h *bookingAPI) showPhones(r *http.Request) (bool, error) {
+	if r.URL.Query().Get("phone") != "1" {
+		return false, nil
+	}
+	st := staffOf(r)
+	if !st.Role.Can(fleet.PermPhone) {
+		return false, &fleet.Error{Code: "forbidden", Msg: "your role may not see phone numbers: ask without phone=1",
+			Zh: "您的角色无权查看完整手机号码"}
+	}
+	h.s.log.Info("phone numbers shown to staff", "by", st.Username, "path", r.URL.Path)
+	return true, nil
+}
+
+func localDay(field, v string) (time.Time, error) {
+	loc, err := time.LoadLocation(fleet.DefaultTimeZone)
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	d, err := time.ParseInLocation(time.DateOnly, v, loc)
+	if err != nil {
+		return d, &fleet.FieldError{Field: field, Err: &fleet.Error{Code: "invalid", Msg: "invalid input: " + field + ": give a date YYYY-MM-DD",
+			Zh: "日期须为“2026-05-04”形式"}}
+	}
+	return d, nil
+}
+
+func (h *bookingAPI) listBookings(w http.ResponseWriter, r *http.Request) {
+	full, err := h.showPhones(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := fleet.BookingFilter{AdviserID: q.Get("adviser"), ContactPoint: q.Get("contact_point"), Region: strings.TrimSuffix(q.Get("region"), "/"),
+		Status: q.Get("status"), Limit: 5000}
+	from, to := q.Get("from"), q.Get("to")
+	if d := q.Get("day"); d != "" || (from == "" && to == "") {
+		if d == "" {
+			d = h.b.Now().In(fleet.Adviser{}.Location()).Format(time.DateOnly) // today
+		}
+		from, to = d, d
+	}
+	if f.From, err = localDay("from", from); err == nil {
+		var end time.Time
+		if end, err = localDay("to", to); err == nil {
+			f.To = end.AddDate(0, 0, 1)
+		}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	bs, err := h.b.List(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := make([]BookingView, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, bookingView(b, full))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"bookings": out})
+}
+
+// RequestView is a booking request that came as a device event.
+type RequestView struct {
+	DeviceID   string    `json:"device_id"`
+	RequestID  string    `json:"request_id"`
+	Status     string    `json:"status"`
+	Reason     string    `json:"reason,omitempty"`
+	ReasonText string    `json:"reason_text,omitempty"` // Chinese, for staff
+	Service    string    `json:"service"`
+	AdviserID  string    `json:"adviser_id,omitempty"`
+	SlotStart  time.Time `json:"slot_start"`
+	Name       string    `json:"name"`
+	Phone      string    `json:"phone"`
+	Masked     bool      `json:"masked"`
+	Received   time.Time `json:"received"`
+}
+
+func reasonText(code string) string {
+	switch code {
+	case "":
+		return ""
+	case fleet.ErrSlotTaken.Code:
+		return "所选时段已被预约或已过，请电话联系群众另约时间"
+	case "no_adviser":
+		return "没有可接受预约的律师或法律顾问"
+	case fleet.ErrNotFound.Code:
+		return "所选律师或法律顾问不存在"
+	}
+	return "预约信息有误（" + code + "），请电话联系群众"
+}
+
+func (h *bookingAPI) listRequests(w http.ResponseWriter, r *http.Request) {
+	full, err := h.showPhones(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	status := r.URL.Query().Get("status")
+	switch status {
+	case "":
+		status = fleet.RequestUnconfirmed
+	case "all":
+		status = ""
+	}
+	rs, err := h.b.Requests(r.Context(), status, 1000)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := make([]RequestView, 0, len(rs))
+	for _, q := range rs {
+		v := RequestView{DeviceID: q.DeviceID, RequestID: q.RequestID, Status: q.Status, Reason: q.Reason, ReasonText: reasonText(q.Reason),
+			Service: q.Data.Service, AdviserID: q.Data.AdviserID, SlotStart: q.Data.SlotStart.UTC(), Name: q.Data.Contact.Name,
+			Phone: q.Data.Contact.Phone, Received: q.Received.UTC()}
+		if !full {
+			v.Name, v.Phone, v.Masked = wire.MaskName(v.Name), wire.MaskPhone(v.Phone), true
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+}
+
+func (h *bookingAPI) staffCancel(w http.ResponseWriter, r *http.Request) {
+	b, err := h.b.StaffCancel(r.Context(), r.PathValue("code"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.s.log.Info("booking cancelled by staff", "code", b.Code, "by", staffOf(r).Username)
+	writeJSON(w, http.StatusOK, bookingView(b, false))
+}
+
+// BookingSettings is the body and answer of /api/booking/settings.
+type BookingSettings struct {
+	MeetingURLTemplate string `json:"meeting_url_template"`
+}
+
+func (h *bookingAPI) getSettings(w http.ResponseWriter, r *http.Request) {
+	tpl, err := h.b.MeetingTemplate(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, BookingSettings{MeetingURLTemplate: tpl})
+}
+
+func (h *bookingAPI) putSettings(w http.ResponseWriter, r *http.Request) {
+	var req BookingSettings
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.b.SetMeetingTemplate(r.Context(), req.MeetingURLTemplate); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.getSettings(w, r)
+}
+
+func (h *bookingAPI) getCategories(w http.ResponseWriter, r *http.Request) {
+	cs, rev, err := h.b.Categories(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.KioskCategories{Categories: cs, Revision: rev})
+}
+
+func (h *bookingAPI) putCategories(w http.ResponseWriter, r *http.Request) {
+	var req wire.KioskCategories
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.b.SetCategories(r.Context(), req.Categories); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.s.log.Info("queue categories changed", "categories", len(req.Categories), "by", staffOf(r).Username)
+	h.getCategories(w, r)
+}
+
+func (h *bookingAPI) figures(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	fq := fleet.FiguresQuery{From: q.Get("from"), To: q.Get("to"), Region: strings.TrimSuffix(q.Get("region"), "/")}
+	if fq.To == "" {
+		fq.To = fq.From
+	}
+	fs, err := h.b.Figures(r.Context(), fq)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"band_minutes": fleet.BandMinutes, "days": fs})
+}
+
+// --- kiosks ---
+
+func (h *bookingAPI) kioskCategories(w http.ResponseWriter, r *http.Request, _ string) {
+	h.getCategories(w, r)
+}
+
+func (h *bookingAPI) kioskAdvisers(w http.ResponseWriter, r *http.Request, device string) {
+	as, err := h.b.KioskAdvisers(r.Context(), device, r.URL.Query().Get("service"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if as == nil {
+		as = []wire.KioskAdviser{}
+	}
+	writeJSON(w, http.StatusOK, wire.KioskAdvisers{Advisers: as})
+}
+
+func (h *bookingAPI) kioskSlots(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	adviser, day := q.Get("adviser"), q.Get("day")
+	ss, err := h.b.Slots(r.Context(), adviser, day)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.KioskSlots{AdviserID: adviser, Day: day, Slots: kioskSlots(adviser, ss)})
+}
+
+func (h *bookingAPI) kioskView(r *http.Request, b fleet.Booking, replayed bool) wire.KioskBooking {
+	name := b.AdviserID
+	if a, _, err := h.b.Adviser(r.Context(), b.AdviserID); err == nil {
+		name = a.Name
+	}
+	return wire.KioskBooking{Code: b.Code, Status: b.Status, Service: b.Service, AdviserID: b.AdviserID, AdviserName: name,
+		SlotStart: b.SlotStart.UTC(), SlotEnd: b.SlotEnd.UTC(), Phone: wire.MaskPhone(b.Phone), MeetingURL: b.MeetingURL, Replayed: replayed}
+}
+
+func (h *bookingAPI) kioskBook(w http.ResponseWriter, r *http.Request, device string) {
+	var req wire.BookRequest
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	b, replayed, err := h.b.Book(r.Context(), device, req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if replayed {
+		status = http.StatusOK
+	} else {
+		h.s.log.Info("booking made", "code", b.Code, "device", device, "adviser", b.AdviserID, "slot", b.SlotStart)
+	}
+	writeJSON(w, status, h.kioskView(r, b, replayed))
+}
+
+// checkCode refuses a device that got too many codes or phones wrong in a
+// minute (guessing codes), and counts a miss.
+func (h *bookingAPI) checkCode(device string, err error) error {
+	if errors.Is(err, fleet.ErrBookingNotFound) && !h.codeFail.allow(device) {
+		return fleet.ErrTooMany
+	}
+	return err
+}
+
+func (h *bookingAPI) kioskLookup(w http.ResponseWriter, r *http.Request, device string) {
+	var req wire.BookingLookup
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.codeFail.blocked(device) {
+		h.fail(w, r, fleet.ErrTooMany)
+		return
+	}
+	b, err := h.b.Lookup(r.Context(), req.Code, req.Phone)
+	if err != nil {
+		h.fail(w, r, h.checkCode(device, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, h.kioskView(r, b, false))
+}
+
+func (h *bookingAPI) kioskCancel(w http.ResponseWriter, r *http.Request, device string) {
+	var req wire.BookingLookup
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.codeFail.blocked(device) {
+		h.fail(w, r, fleet.ErrTooMany)
+		return
+	}
+	b, err := h.b.Cancel(r.Context(), r.PathValue("code"), req.Phone)
+	if err != nil {
+		h.fail(w, r, h.checkCode(device, err))
+		return
+	}
+	h.s.log.Info("booking cancelled at a kiosk", "code", b.Code, "device", device)
+	writeJSON(w, http.StatusOK, h.kioskView(r, b, false))
+}
+
+func (h *bookingAPI) kioskReschedule(w http.ResponseWriter, r *http.Request, device string) {
+	var req wire.RescheduleRequest
+	if err := decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.codeFail.blocked(device) {
+		h.fail(w, r, fleet.ErrTooMany)
+		return
+	}
+	b, err := h.b.Reschedule(r.Context(), r.PathValue("code"), req.Phone, req.SlotStart)
+	if err != nil {
+		h.fail(w, r, h.checkCode(device, err))
+		return
+	}
+	h.s.log.Info("booking rescheduled at a kiosk", "code", b.Code, "device", device, "slot", b.SlotStart)
+	writeJSON(w, http.StatusOK, h.kioskView(r, b, false))
+}
+
+// Bookings returns the booking service the API serves (nil if the store
+// has none), so the server can run its projection loop.
+func (s *Server) Bookings() *fleet.Bookings { return s.cfg.Bookings }
