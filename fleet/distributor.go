@@ -48,8 +48,13 @@ type Distributor struct {
 	compiled *content.Compiled
 	digests  *setDigests
 
-	trigger  chan struct{}
-	reported chan ReportedUpdate
+	trigger chan struct{}
+	// Reported state waiting to be stored: the newest message per device
+	// (so a burst of reports from the whole fleet is never dropped, and
+	// memory stays bounded by the number of devices). repWake wakes Run.
+	repMu      sync.Mutex
+	repPending map[string]ReportedUpdate
+	repWake    chan struct{}
 }
 
 // NewDistributor returns a distributor signing with key and publishing on
@@ -61,7 +66,7 @@ func NewDistributor(s Store, bus Bus, key ed25519.PrivateKey, log *slog.Logger) 
 	return &Distributor{
 		store: s, bus: bus, key: key, log: log, warn: ratelog.New(log, time.Minute), now: time.Now,
 		RefreshBefore: 7 * 24 * time.Hour, Interval: time.Hour, PublishTimeout: 10 * time.Second,
-		trigger: make(chan struct{}, 1), reported: make(chan ReportedUpdate, 4096),
+		trigger: make(chan struct{}, 1), repPending: map[string]ReportedUpdate{}, repWake: make(chan struct{}, 1),
 	}
 }
 
@@ -82,31 +87,62 @@ func (d *Distributor) Trigger() {
 func (d *Distributor) Run(ctx context.Context) error {
 	tick := time.NewTicker(d.Interval)
 	defer tick.Stop()
-	batch := make([]ReportedUpdate, 0, 1000)
 	for {
 		select {
 		case <-ctx.Done():
+			// Store what is queued before returning.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			d.storeReported(fctx)
+			cancel()
 			return nil
 		case <-d.trigger:
 			d.recomputeLogged(ctx)
 		case <-tick.C:
 			d.recomputeLogged(ctx)
-		case r := <-d.reported:
-			batch = append(batch[:0], r)
-		fill:
-			for len(batch) < cap(batch) {
-				select {
-				case r := <-d.reported:
-					batch = append(batch, r)
-				default:
-					break fill
-				}
-			}
-			if _, err := d.store.UpdateReported(ctx, batch); err != nil {
-				d.warn.Warn("reported-store", "reported state not stored; it is taken again on the device's next report", "devices", len(batch), "error", err)
-			}
+		case <-d.repWake:
+			d.storeReported(ctx)
 		}
 	}
+}
+
+// reportedBatch is how many reported states one transaction stores.
+const reportedBatch = 1000
+
+// storeReported stores every queued reported state, in transactions of
+// reportedBatch. A batch the store refuses is queued again (unless a newer
+// report of the device arrived meanwhile) for the next wake-up.
+func (d *Distributor) storeReported(ctx context.Context) {
+	d.repMu.Lock()
+	if len(d.repPending) == 0 {
+		d.repMu.Unlock()
+		return
+	}
+	all := make([]ReportedUpdate, 0, len(d.repPending))
+	for _, u := range d.repPending {
+		all = append(all, u)
+	}
+	clear(d.repPending)
+	d.repMu.Unlock()
+	for len(all) > 0 {
+		n := min(reportedBatch, len(all))
+		if _, err := d.store.UpdateReported(ctx, all[:n]); err != nil {
+			d.warn.Warn("reported-store", "reported state not stored; retrying with the next report", "devices", n, "error", err)
+			for _, u := range all { // this batch and the ones after it
+				d.queueReported(u)
+			}
+			return
+		}
+		all = all[n:]
+	}
+}
+
+// queueReported keeps u unless a newer report of the device is queued.
+func (d *Distributor) queueReported(u ReportedUpdate) {
+	d.repMu.Lock()
+	if old, ok := d.repPending[u.DeviceID]; !ok || u.Reported.Newer(old.Reported) {
+		d.repPending[u.DeviceID] = u
+	}
+	d.repMu.Unlock()
 }
 
 func (d *Distributor) recomputeLogged(ctx context.Context) {
@@ -358,7 +394,9 @@ func (d *Distributor) SubscribeReported(ctx context.Context, bus Bus) error {
 	return nil
 }
 
-// HandleReported decodes a reported-state message and queues it for Run.
+// HandleReported decodes a reported-state message and queues it for Run,
+// which stores the newest one per device. It never blocks and never drops
+// a report for lack of room.
 func (d *Distributor) HandleReported(m Message) {
 	id, kind, err := wire.ParseTopic(m.Topic)
 	if err != nil || kind != wire.KindReported {
@@ -377,10 +415,10 @@ func (d *Distributor) HandleReported(m Message) {
 		d.warn.Warn("reported:"+id+":"+wire.Code(err), "reported state refused", "device", id, "error", err)
 		return
 	}
+	d.queueReported(ReportedUpdate{DeviceID: id, Reported: r, Received: d.now()})
 	select {
-	case d.reported <- ReportedUpdate{DeviceID: id, Reported: r, Received: d.now()}:
+	case d.repWake <- struct{}{}:
 	default:
-		d.warn.Warn("reported-queue", "reported-state queue full; a report was dropped (the device repeats it)", "device", id)
 	}
 }
 

@@ -12,10 +12,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
+	"time"
 
+	"lawpoint/device/wire"
 	"lawpoint/fleet/server"
+	"lawpoint/fleet/sim"
 )
 
 const usage = `usage:
@@ -23,6 +27,8 @@ const usage = `usage:
   lawpoint-fleet serve --data DIR [--mqtt ADDR] [--mqtts ADDR] [--http ADDR] [--broker mqtt://HOST:PORT] [--device-mqtt-url URL]
   lawpoint-fleet export-mosquitto --data DIR --out DIR
   lawpoint-fleet demo  --data DIR [--out TOKENS.json]
+  lawpoint-fleet sim --phase setup -n N (--data DIR | --fleet URL --token T)
+  lawpoint-fleet sim --phase converge|reconnect -n N --fleet URL --mqtt HOST:PORT [--fleet-pid PID] [--ramp R] [--verify sig|full] ...
 `
 
 func main() {
@@ -42,6 +48,8 @@ func main() {
 		err = runExport(ctx, os.Args[2:])
 	case "demo":
 		err = runDemo(ctx, os.Args[2:])
+	case "sim":
+		err = runSim(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -119,4 +127,52 @@ func runExport(ctx context.Context, args []string) error {
 	fmt.Printf("wrote %s (%d devices, %d fleet accounts) and %s\n", res.PasswordFile, res.Devices, res.Fleet, res.ACLFile)
 	fmt.Println("in mosquitto.conf: password_file, acl_file, allow_anonymous false, max_packet_size 1048576 or more")
 	return nil
+}
+
+func runSim(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	var cfg sim.Config
+	phase := fs.String("phase", "converge", "setup (register devices), converge (schedule changes) or reconnect (broker restart)")
+	fs.IntVar(&cfg.N, "n", 0, "simulated devices (setup: how many to have; later phases: the first N of the state file, 0 = all)")
+	fs.StringVar(&cfg.Data, "data", "", "setup through the fleet's store in this data folder (the fleet must be stopped)")
+	fs.StringVar(&cfg.FleetURL, "fleet", "", "the fleet's HTTP address, e.g. http://127.0.0.1:8080")
+	fs.StringVar(&cfg.Token, "token", "", "staff bearer token (setup with --data makes one and keeps it in the state file)")
+	fs.StringVar(&cfg.MQTT, "mqtt", "127.0.0.1:1883", "the broker's plain MQTT address")
+	fs.StringVar(&cfg.StateFile, "state", "", "the simulator's state file (default DATA/sim-state.json, or ./sim-state.json)")
+	fs.StringVar(&cfg.Prefix, "prefix", "sim", "device ID prefix")
+	fs.Float64Var(&cfg.Ramp, "ramp", 1000, "first connection attempts per second (0: each device waits [0, backoff-min] like a booting device)")
+	verify := fs.String("verify", "sig", "manifest check: sig (envelope, key, Ed25519 signature, device, serial, expiry) or full (content.Verify)")
+	fs.DurationVar(&cfg.Backoff.Min, "backoff-min", wire.DefaultBackoff.Min, "reconnect backoff: first ceiling")
+	fs.DurationVar(&cfg.Backoff.Max, "backoff-max", wire.DefaultBackoff.Max, "reconnect backoff: largest ceiling")
+	fs.IntVar(&cfg.Changes, "changes", 3, "schedule changes to time in the converge phase")
+	fs.IntVar(&cfg.FleetPID, "fleet-pid", 0, "the fleet's process ID, for its memory per connected device")
+	fs.DurationVar(&cfg.PollEvery, "poll", 250*time.Millisecond, "how often to ask /api/status while waiting for the fleet's view")
+	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Minute, "bound on each wait")
+	fs.StringVar(&cfg.ReadyFile, "ready-file", "", "reconnect phase: file created when the fleet may be restarted")
+	sources := fs.String("sources", "", "comma-separated local addresses to connect from, e.g. 127.0.0.2,127.0.0.3 (beyond ~28,000 connections)")
+	cpu := fs.String("cpuprofile", "", "write the simulator's CPU profile here")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.Verify = sim.VerifyMode(*verify)
+	if *sources != "" {
+		cfg.Sources = strings.Split(*sources, ",")
+	}
+	if *cpu != "" {
+		f, err := os.Create(*cpu)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *phase == "setup" {
+		_, err := sim.Setup(ctx, cfg)
+		return err
+	}
+	_, err := sim.Run(ctx, cfg, *phase)
+	return err
 }
