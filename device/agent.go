@@ -18,6 +18,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"lawpoint/device/cache"
 	"lawpoint/device/store"
@@ -269,6 +270,16 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // linkLoop connects, waits for the loss of the connection, and connects
 // again after a delay with exponential backoff and full jitter.
+//
+// Every failed connect counts as one attempt, whatever the reason: no
+// answer, a closed port, or a CONNACK refusal. "Server unavailable" (3) is
+// what the fleet answers while it cannot check credentials (restarting, a
+// store problem); "not authorized" (5) or "bad username or password" (4)
+// may be for good (a revoked device) or a mistake that staff fix (the
+// device enrolled again elsewhere, a restored backup). The agent never
+// gives up: it keeps retrying with the backoff, whose ceiling
+// (wire.DefaultBackoff.Max, 5 minutes) bounds what a refused device costs
+// the broker, and it says which it is in the log.
 func (a *Agent) linkLoop(ctx context.Context) error {
 	attempt := 0
 	for {
@@ -283,7 +294,7 @@ func (a *Agent) linkLoop(ctx context.Context) error {
 				return ctx.Err()
 			}
 			if a.limit.first("link.connect", time.Hour) || attempt < 3 {
-				a.log.Warn("cannot reach the fleet broker; will retry", "err", err, "attempt", attempt)
+				a.log.Warn(connectProblem(err), "err", err, "attempt", attempt)
 			}
 			attempt++
 			continue
@@ -312,6 +323,17 @@ func (a *Agent) linkLoop(ctx context.Context) error {
 		}
 		a.log.Info("connection to the fleet ended; reconnecting", "session", c.session, "reason", reason)
 	}
+}
+
+// connectProblem is what the log says about a failed connect.
+func connectProblem(err error) string {
+	switch {
+	case errors.Is(err, packets.ErrorRefusedServerUnavailable):
+		return "the fleet broker is unavailable for now (restarting?); will retry with backoff"
+	case errors.Is(err, packets.ErrorRefusedNotAuthorised), errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword):
+		return "the fleet broker refused the device's credentials; will retry with backoff. If it persists the device may be revoked or enrolled again elsewhere: enrol it again with a new token"
+	}
+	return "cannot reach the fleet broker; will retry"
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -355,6 +377,12 @@ func (a *Agent) connect(ctx context.Context) (*conn, error) {
 	opts := mqtt.NewClientOptions().
 		AddBroker(a.creds.BrokerURL).
 		SetClientID(id).SetUsername(id).SetPassword(a.creds.Password).
+		// MQTT 3.1.1, explicitly: otherwise paho answers any CONNACK
+		// refusal by connecting again at once with MQTT 3.1, which the
+		// fleet's broker refuses as an unsupported version. That doubled
+		// every refused attempt (no backoff between the two) and hid the
+		// real answer (3 or 5) behind "unacceptable protocol version".
+		SetProtocolVersion(4).
 		SetCleanSession(false).
 		SetAutoReconnect(false).SetConnectRetry(false).
 		SetKeepAlive(60*time.Second).

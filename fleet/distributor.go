@@ -48,6 +48,18 @@ type Distributor struct {
 	compiled *content.Compiled
 	digests  *setDigests
 
+	// pubMu orders publishes: sent is the newest desired version handed to
+	// the bus per device, and a publish of an older one is skipped (see
+	// publish). Held across one publish, never across a store call.
+	pubMu sync.Mutex
+	sent  map[string]uint64
+
+	// Progress of RepublishAll, for /healthz (RepublishStatus).
+	repubMu    sync.Mutex
+	repubState string
+	repubCount int
+	repubRuns  int
+
 	trigger chan struct{}
 	// Reported state waiting to be stored: the newest message per device
 	// (so a burst of reports from the whole fleet is never dropped, and
@@ -66,6 +78,7 @@ func NewDistributor(s Store, bus Bus, key ed25519.PrivateKey, log *slog.Logger) 
 	return &Distributor{
 		store: s, bus: bus, key: key, log: log, warn: ratelog.New(log, time.Minute), now: time.Now,
 		RefreshBefore: 7 * 24 * time.Hour, Interval: time.Hour, PublishTimeout: 10 * time.Second,
+		sent: map[string]uint64{}, repubState: RepublishPending,
 		trigger: make(chan struct{}, 1), repPending: map[string]ReportedUpdate{}, repWake: make(chan struct{}, 1),
 	}
 }
@@ -319,6 +332,22 @@ func (d *Distributor) build(c *content.Compiled, dev content.Device, st DeviceSt
 // publish sends stored desired states to the broker (retained, QoS 1) and
 // marks them published; it returns how many failed (they are retried on
 // the next recompute).
+//
+// Order: RepublishAll runs beside recomputes (it does not take d.mu, so a
+// restart with 10,000 devices does not hold every change back while it
+// runs) and publishes states it read from the store a moment earlier. A
+// recompute may meanwhile have stored and published version N+1 of a
+// device whose page RepublishAll read at version N; publishing N after
+// that would leave the broker retaining the older state, and the device
+// (which ignores versions below its own) would see N+1 only after the next
+// change. So every publish goes through pubMu and compares the stored
+// version it carries with the newest version already handed to the bus
+// for the device (sent): an older one is skipped, an equal one is
+// published again (same version, same bytes: harmless). Versions of a
+// device only grow (PutDesired is a compare-and-set on the version), so
+// the version is a total order of its states; publishes within a process
+// are therefore never overtaken by a stale one. (A skipped state is not
+// counted as failed and not marked published: the newer one was.)
 func (d *Distributor) publish(ctx context.Context, sts []DeviceState) int {
 	if len(sts) == 0 {
 		return 0
@@ -326,9 +355,18 @@ func (d *Distributor) publish(ctx context.Context, sts []DeviceState) int {
 	failed := 0
 	done := make(map[string]uint64, len(sts))
 	for _, st := range sts {
+		d.pubMu.Lock()
+		if st.Version < d.sent[st.DeviceID] {
+			d.pubMu.Unlock()
+			continue // a newer version is already at the broker
+		}
 		pctx, cancel := context.WithTimeout(ctx, d.PublishTimeout)
 		err := d.bus.Publish(pctx, wire.Topic(st.DeviceID, wire.KindDesired), st.Payload, 1, true)
 		cancel()
+		if err == nil {
+			d.sent[st.DeviceID] = st.Version
+		}
+		d.pubMu.Unlock()
 		if err != nil {
 			failed++
 			d.warn.Warn("publish-desired", "desired state not published; retrying on the next recompute", "device", st.DeviceID, "error", err)
@@ -344,11 +382,26 @@ func (d *Distributor) publish(ctx context.Context, sts []DeviceState) int {
 
 // RepublishAll publishes every stored desired state again, unchanged (same
 // version): after the embedded broker started (it keeps retained messages
-// in memory only) or an external broker lost them.
-func (d *Distributor) RepublishAll(ctx context.Context) (int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	after, n := "", 0
+// in memory only) or an external broker lost them. It may run beside
+// recomputes and the API (publish keeps each device's states in version
+// order); RepublishStatus tells how far it is.
+func (d *Distributor) RepublishAll(ctx context.Context) (n int, err error) {
+	d.repubMu.Lock()
+	d.repubRuns++
+	d.repubState = RepublishRunning
+	d.repubMu.Unlock()
+	defer func() {
+		d.repubMu.Lock()
+		d.repubRuns--
+		if d.repubRuns == 0 {
+			d.repubState, d.repubCount = RepublishDone, n
+			if err != nil {
+				d.repubState = RepublishFailed
+			}
+		}
+		d.repubMu.Unlock()
+	}()
+	after := ""
 	for {
 		sts, err := d.store.States(ctx, after, pageSize)
 		if err != nil {
@@ -365,7 +418,27 @@ func (d *Distributor) RepublishAll(ctx context.Context) (int, error) {
 		}
 		n += len(have) - d.publish(ctx, have)
 		after = sts[len(sts)-1].DeviceID
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
 	}
+}
+
+// States of the republication of stored desired state (RepublishStatus).
+const (
+	RepublishPending = "pending" // not started yet
+	RepublishRunning = "running" // RepublishAll is running
+	RepublishDone    = "done"    // the last one finished
+	RepublishFailed  = "failed"  // the last one stopped on an error (it is retried)
+)
+
+// RepublishStatus says whether the stored desired state has been
+// republished (one of the Republish constants) and, once a run ended, how
+// many devices' states that run published.
+func (d *Distributor) RepublishStatus() (state string, devices int) {
+	d.repubMu.Lock()
+	defer d.repubMu.Unlock()
+	return d.repubState, d.repubCount
 }
 
 // OnBehind is the presence tracker's hook for a device that came online

@@ -36,6 +36,18 @@ type PresenceTracker struct {
 // MaxPresenceBatch is the most observations written in one transaction.
 const MaxPresenceBatch = 1000
 
+// Bounds of the presence writes. An observation taken off the queue is
+// written even while Run is being stopped (a shutdown is exactly when every
+// device's will arrives), so writes do not use Run's context; these
+// timeouts keep a stuck store from holding the tracker up forever.
+const (
+	// PresenceWriteTimeout bounds one batch.
+	PresenceWriteTimeout = 30 * time.Second
+	// PresenceDrainTimeout bounds writing everything still queued when Run
+	// is stopped.
+	PresenceDrainTimeout = 10 * time.Second
+)
+
 // NewPresenceTracker returns a tracker writing to s.
 func NewPresenceTracker(s Store, log *slog.Logger) *PresenceTracker {
 	if log == nil {
@@ -61,16 +73,23 @@ func (t *PresenceTracker) Subscribe(ctx context.Context, bus Bus) error {
 }
 
 // Run stores queued presence observations until ctx ends. Messages still
-// queued when ctx ends are written before Run returns; later ones are
-// dropped. Call Run once.
+// queued when ctx ends are written before Run returns (within
+// PresenceDrainTimeout); later ones are dropped. Call Run once.
+//
+// Ending ctx only stops the loop: no write uses ctx, so a batch being
+// written when ctx ends is still stored (it used to fail with "context
+// canceled", and those devices showed online until they next connected).
 func (t *PresenceTracker) Run(ctx context.Context) error {
 	defer close(t.done)
+	wctx := context.WithoutCancel(ctx)
 	batch := make([]Presence, 0, MaxPresenceBatch)
 	for {
 		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			// Drain what is queued, then stop.
+			dctx, cancel := context.WithTimeout(wctx, PresenceDrainTimeout)
+			defer cancel()
 			for {
 				select {
 				case p := <-t.queue:
@@ -83,7 +102,7 @@ func (t *PresenceTracker) Run(ctx context.Context) error {
 				if len(batch) == 0 {
 					return nil
 				}
-				t.flush(context.WithoutCancel(ctx), batch)
+				t.flush(dctx, batch)
 				batch = batch[:0]
 			}
 		case p := <-t.queue:
@@ -97,7 +116,9 @@ func (t *PresenceTracker) Run(ctx context.Context) error {
 					break fill
 				}
 			}
-			t.flush(ctx, batch)
+			fctx, cancel := context.WithTimeout(wctx, PresenceWriteTimeout)
+			t.flush(fctx, batch)
+			cancel()
 		}
 	}
 }

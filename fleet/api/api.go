@@ -330,10 +330,23 @@ func (l *limiter) blocked(key string) bool {
 	return l.counts[key] >= l.n
 }
 
+// health answers liveness (always 200 while the process serves), the
+// number of MQTT clients, and whether the stored desired state has been
+// republished since start ("desired_republish": pending, running, done or
+// failed — retried; "desired_republished": devices, once a run ended).
+// Until it is "done", devices that reconnect after a restart may wait for
+// their desired state.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"status": "ok"}
 	if s.cfg.Connected != nil {
 		out["mqtt_clients"] = s.cfg.Connected()
+	}
+	if s.cfg.Distributor != nil {
+		state, n := s.cfg.Distributor.RepublishStatus()
+		out["desired_republish"] = state
+		if state == fleet.RepublishDone || state == fleet.RepublishFailed {
+			out["desired_republished"] = n
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -61,7 +61,10 @@ type Broker struct {
 	cancel context.CancelFunc
 	lns    []*listener
 	closed atomic.Bool
-	subID  atomic.Int64
+	// closing is set by Close once the listeners stopped accepting: the
+	// hook then refuses (CONNACK server unavailable) whoever still arrives.
+	closing atomic.Bool
+	subID   atomic.Int64
 }
 
 // New configures a broker that authenticates clients with auth. Call Start
@@ -104,7 +107,7 @@ func New(auth Authenticator, cfg Config) (*Broker, error) {
 		SysTopicResendInterval: 60,
 		InlineClient:           true,
 	})
-	hook := &authHook{ctx: ctx, auth: auth, warn: ratelog.New(log, time.Minute)}
+	hook := &authHook{ctx: ctx, auth: auth, warn: ratelog.New(log, time.Minute), srv: b.srv, closing: &b.closing}
 	if err := b.srv.AddHook(hook, nil); err != nil {
 		cancel()
 		return nil, fmt.Errorf("broker: add auth hook: %w", err)
@@ -159,12 +162,28 @@ func (b *Broker) Addr(id string) string {
 	return ""
 }
 
-// Close disconnects every client and stops the broker. Sessions of devices
-// are in memory: they reconnect and the fleet republishes desired state.
+// Close stops the broker in this order:
+//
+//  1. every listener stops accepting, so a device that is dropped below
+//     and retries at once finds the port closed (a connect error it backs
+//     off from), not a broker that can no longer check its credentials;
+//  2. closing is set: a connection accepted just before step 1 is answered
+//     CONNACK "server unavailable" (3), which devices treat as temporary;
+//  3. the hook's context is cancelled, so a credential check still waiting
+//     for the store ends now (also answered 3, never "not authorized");
+//  4. mochi disconnects every client (their wills reach the fleet) and
+//     waits for their goroutines.
+//
+// Sessions of devices are in memory: they reconnect and the fleet
+// republishes desired state.
 func (b *Broker) Close() error {
 	if !b.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	for _, l := range b.lns {
+		l.stopAccepting()
+	}
+	b.closing.Store(true)
 	b.cancel()
 	return b.srv.Close()
 }
@@ -243,10 +262,11 @@ type listener struct {
 	addr string
 	tls  *tls.Config
 
-	mu  sync.Mutex
-	ln  net.Listener
-	end atomic.Bool
-	log *slog.Logger
+	mu        sync.Mutex
+	ln        net.Listener
+	end       atomic.Bool
+	closeOnce sync.Once
+	log       *slog.Logger
 }
 
 func (l *listener) ID() string       { return l.id }
@@ -300,15 +320,22 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 	}
 }
 
-func (l *listener) Close(closeClients listeners.CloseFn) {
-	if l.end.CompareAndSwap(false, true) {
-		closeClients(l.id)
-		l.mu.Lock()
-		if l.ln != nil {
-			l.ln.Close()
-		}
-		l.mu.Unlock()
+// stopAccepting closes the network listener; Serve returns. Idempotent.
+func (l *listener) stopAccepting() {
+	l.end.Store(true)
+	l.mu.Lock()
+	if l.ln != nil {
+		l.ln.Close()
 	}
+	l.mu.Unlock()
+}
+
+// Close stops accepting first and only then disconnects the listener's
+// clients, so none of them can come straight back in while the broker
+// shuts down.
+func (l *listener) Close(closeClients listeners.CloseFn) {
+	l.stopAccepting()
+	l.closeOnce.Do(func() { closeClients(l.id) })
 }
 
 // levelHandler drops records below min.

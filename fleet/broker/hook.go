@@ -3,6 +3,8 @@ package broker
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -34,33 +36,109 @@ const AuthTimeout = 5 * time.Second
 //
 // And on every PUBLISH, wire.CheckPublish: QoS and retain as the protocol
 // says for the topic (OnPublish).
+//
+// The check runs in OnConnect, not OnConnectAuthenticate: mochi's
+// OnConnectAuthenticate can only say yes or no, and no becomes CONNACK
+// "bad username or password" (MQTT 3.1.1: 5, not authorized), which is the
+// wrong answer when the fleet merely could not check (a store error, a
+// timeout, the fleet shutting down). OnConnect may send its own CONNACK and
+// halt the connection, so a connection the fleet cannot check now is
+// refused with "server unavailable" (3.1.1: 3), which devices treat as
+// temporary. A refusal that is the client's fault is left to
+// OnConnectAuthenticate, so mochi answers it as before.
 type authHook struct {
 	mqtt.HookBase
-	ctx  context.Context
-	auth Authenticator
-	warn *ratelog.Limiter
+	ctx     context.Context
+	auth    Authenticator
+	warn    *ratelog.Limiter
+	srv     *mqtt.Server
+	closing *atomic.Bool // the broker is shutting down: accept nobody
+
+	// passed holds the clients OnConnect accepted, until
+	// OnConnectAuthenticate (called right after it) takes them out.
+	passed sync.Map // *mqtt.Client → struct{}
 }
 
 func (h *authHook) ID() string { return "lawpoint-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck || b == mqtt.OnPublish
+	switch b {
+	case mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnSessionEstablished, mqtt.OnACLCheck, mqtt.OnPublish:
+		return true
+	}
+	return false
 }
 
 // isFleet tells the fleet's accounts from devices by username: wire makes
 // fleet usernames invalid as device IDs and device usernames are always
-// device IDs, and OnConnectAuthenticate refuses anything else.
+// device IDs, and OnConnect refuses anything else.
 func isFleet(username []byte) bool {
 	return wire.ValidateDeviceID(string(username)) != nil
 }
 
+// Why a connection is refused for now (not for good): the ratelog key and
+// what the log says. Each is logged once a minute, however many clients.
+const (
+	unavailShutdown = "shutting-down"
+	unavailTimeout  = "store-timeout"
+	unavailStore    = "store-error"
+)
+
+// OnConnect checks the connection (see authHook). It returns nil for a
+// client that passed and for one refused for good (OnConnectAuthenticate
+// then refuses it); for a client the fleet cannot check now it answers
+// CONNACK "server unavailable" itself and returns that code, which makes
+// mochi drop the connection.
+func (h *authHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	ok, unavailable, err := h.check(cl, pk)
+	if unavailable == "" {
+		if ok {
+			h.passed.Store(cl, struct{}{})
+		}
+		return nil
+	}
+	msg := map[string]string{
+		unavailShutdown: "mqtt connection refused for now: the fleet is shutting down; devices retry with backoff",
+		unavailTimeout:  "mqtt connection refused for now: the store did not answer in time; devices retry with backoff",
+		unavailStore:    "mqtt connection refused for now: the store failed; check the database (disk full? permissions?); devices retry with backoff",
+	}[unavailable]
+	args := []any{"username", string(pk.Connect.Username), "remote", cl.Net.Remote}
+	if err != nil {
+		args = append(args, "error", err)
+	}
+	h.warn.Warn("unavailable:"+unavailable, msg, args...)
+	_ = h.srv.SendConnack(cl, packets.ErrServerUnavailable, false, nil) // 3.1.1: 3
+	return packets.ErrServerUnavailable
+}
+
+// OnConnectAuthenticate accepts exactly the clients OnConnect passed.
 func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	_, ok := h.passed.LoadAndDelete(cl)
+	return ok
+}
+
+// OnSessionEstablished drops a client that got through while the broker
+// began to close: mochi disconnects the clients it knows once, and one that
+// registers after that sweep would hold Close up until it leaves.
+func (h *authHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
+	if h.closing.Load() {
+		cl.Stop(packets.ErrServerShuttingDown)
+	}
+}
+
+// check applies the rules. unavailable is non-empty when the fleet could
+// not decide now (a reason constant, with err); otherwise ok says whether
+// the client may connect (refusals are logged here).
+func (h *authHook) check(cl *mqtt.Client, pk packets.Packet) (ok bool, unavailable string, err error) {
+	if h.closing.Load() {
+		return false, unavailShutdown, nil
+	}
 	user := string(pk.Connect.Username)
 	remote := cl.Net.Remote
-	refuse := func(reason string, args ...any) bool {
+	refuse := func(reason string, args ...any) (bool, string, error) {
 		h.warn.Warn("refuse:"+user, "mqtt connection refused: "+reason,
 			append([]any{"username", user, "client_id", cl.ID, "remote", remote}, args...)...)
-		return false
+		return false, "", nil
 	}
 	if !pk.Connect.UsernameFlag || user == "" {
 		return refuse("no username; devices log in with their device ID and password")
@@ -68,12 +146,15 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	ctx, cancel := context.WithTimeout(h.ctx, AuthTimeout)
 	defer cancel()
 	p, err := h.auth.Authenticate(ctx, user, string(pk.Connect.Password))
-	if errors.Is(err, fleet.ErrBadCredentials) {
+	switch {
+	case errors.Is(err, fleet.ErrBadCredentials):
 		return refuse("wrong username or password, or the device is revoked or not enrolled")
-	}
-	if err != nil {
-		h.warn.Warn("auth-error", "mqtt authentication failed; check the store", "username", user, "error", err)
-		return false
+	case err != nil && (h.closing.Load() || h.ctx.Err() != nil):
+		return false, unavailShutdown, err
+	case errors.Is(err, context.DeadlineExceeded):
+		return false, unavailTimeout, err
+	case err != nil:
+		return false, unavailStore, err
 	}
 	fleetUser := isFleet(pk.Connect.Username)
 	switch {
@@ -90,7 +171,10 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 				"will_topic", truncate(pk.Connect.WillTopic, 200), "error", err)
 		}
 	}
-	return true
+	if h.closing.Load() {
+		return false, unavailShutdown, nil
+	}
+	return true, "", nil
 }
 
 func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {

@@ -81,9 +81,12 @@ func NewApp(cfg AppConfig) (*App, error) {
 // Handler is the HTTP API.
 func (a *App) Handler() http.Handler { return a.API }
 
-// Start subscribes every part to the bus, runs them, republishes the
-// stored desired state (a started embedded broker holds no retained
-// messages) and recomputes what changed. Stop ends them.
+// Start subscribes every part to the bus and runs them. In the background
+// it then republishes the stored desired state (a started embedded broker
+// holds no retained messages) and recomputes what changed: with 10,000
+// devices the republish takes seconds, and the API (and /healthz, which
+// says when it is done) must not wait for it. Start returns once the
+// subscriptions are in place. Stop ends everything.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Tracker.Subscribe(ctx, a.bus); err != nil {
 		return err
@@ -111,13 +114,38 @@ func (a *App) Start(ctx context.Context) error {
 	if b := a.API.Bookings(); b != nil {
 		a.wg.Go(func() { b.Run(rctx, 10*time.Second) })
 	}
-	if n, err := a.Distributor.RepublishAll(ctx); err != nil {
-		a.log.Warn("stored desired state not republished; the next recompute publishes it", "error", err)
-	} else if n > 0 {
-		a.log.Info("desired state republished", "devices", n)
-	}
-	a.Distributor.Trigger()
+	a.wg.Go(func() { a.republish(rctx) })
 	return nil
+}
+
+// republish runs RepublishAll until it succeeds (a store error is retried
+// with a growing pause) or ctx ends, then asks for the first recompute.
+// Recomputes triggered meanwhile (a content change through the API) run
+// beside it; Distributor.publish keeps each device's versions in order.
+func (a *App) republish(ctx context.Context) {
+	defer a.Distributor.Trigger()
+	pause := time.Second
+	for {
+		n, err := a.Distributor.RepublishAll(ctx)
+		if err == nil {
+			if n > 0 {
+				a.log.Info("desired state republished", "devices", n)
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.log.Warn("stored desired state not republished; retrying", "error", err, "retry_in", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		pause = min(2*pause, time.Minute)
+	}
 }
 
 // StopWorkers stops the distributor, dispatcher and ingest.

@@ -141,7 +141,25 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		closeBus()
 		return fmt.Errorf("serve: %w", err)
 	}
+	// HTTP first: the API and /healthz answer while the app starts (the
+	// republish of stored desired state runs in the background; /healthz
+	// says when it is done).
+	var hs *http.Server
+	httpErr := make(chan error, 1)
+	if cfg.HTTP != "" {
+		ln, err := net.Listen("tcp", cfg.HTTP)
+		if err != nil {
+			closeBus()
+			return fmt.Errorf("serve: listen on %s for HTTP: %w", cfg.HTTP, err)
+		}
+		addrs["http"] = ln.Addr().String()
+		hs = &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { httpErr <- hs.Serve(ln) }()
+	}
 	if err := app.Start(ctx); err != nil {
+		if hs != nil {
+			hs.Close()
+		}
 		closeBus()
 		app.Stop()
 		return fmt.Errorf("serve: %w", err)
@@ -163,19 +181,6 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		}
 	}()
 
-	var hs *http.Server
-	httpErr := make(chan error, 1)
-	if cfg.HTTP != "" {
-		ln, err := net.Listen("tcp", cfg.HTTP)
-		if err != nil {
-			closeBus()
-			app.Stop()
-			return fmt.Errorf("serve: listen on %s for HTTP: %w", cfg.HTTP, err)
-		}
-		addrs["http"] = ln.Addr().String()
-		hs = &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { httpErr <- hs.Serve(ln) }()
-	}
 	log.Info("lawpoint-fleet serving", "addresses", addrs)
 	if cfg.Ready != nil {
 		cfg.Ready(addrs)
