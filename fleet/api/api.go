@@ -244,15 +244,22 @@ type staffKey struct{}
 // staff wraps h so it runs only for a signed-in staff member.
 func (s *Server) staff(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			if c, err := r.Cookie("lawpoint_session"); err == nil {
-				tok = c.Value
-			}
-		}
+		// Bearer tokens only: a cookie would let another site's page make
+		// requests with the staff member's rights (the console has its own
+		// session cookie and CSRF tokens; the API never reads it).
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		st, err := s.cfg.Registry.SessionStaff(r.Context(), strings.TrimSpace(tok))
 		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		// Township operators and viewers use the console, which checks their
+		// region on every page; until each API route does the same, the API
+		// serves county administrators only.
+		if st.Role != "" && st.Role != fleet.StaffAdmin {
+			s.fail(w, r, &fleet.Error{Code: "forbidden",
+				Msg: "the API serves county administrators; township operators and viewers use the console",
+				Zh:  "接口目前只对县级管理员开放，乡镇操作员和查看员请使用网页控制台"})
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), staffKey{}, st)))

@@ -65,9 +65,6 @@ func cutBearer(r *http.Request) (string, bool) {
 	if len(h) > 7 && h[:7] == "Bearer " {
 		return h[7:], true
 	}
-	if c, err := r.Cookie("lawpoint_session"); err == nil {
-		return c.Value, true
-	}
 	return "", false
 }
 

@@ -16,6 +16,7 @@ import (
 	"lawpoint/content"
 	"lawpoint/fleet"
 	"lawpoint/fleet/api"
+	"lawpoint/fleet/console"
 )
 
 // BlobDir is the folder of item bytes and screenshots in the data folder.
@@ -34,6 +35,7 @@ type App struct {
 	Dispatcher  *fleet.Dispatcher
 	Ingest      *fleet.Ingest
 	API         *api.Server
+	Console     *console.Console
 
 	log  *slog.Logger
 	bus  fleet.Bus
@@ -75,11 +77,28 @@ func NewApp(cfg AppConfig) (*App, error) {
 	a.Tracker.OnApplied = a.Dispatcher.OnPresence
 	a.API = api.New(api.Config{Registry: a.Registry, Library: a.Library, Distributor: a.Distributor, Dispatcher: a.Dispatcher,
 		Logger: log, PublicKey: content.EncodePublicKey(cfg.Key.Public().(ed25519.PublicKey)), MQTTURL: cfg.MQTTURL, Connected: cfg.Connected})
+	// The console keeps staff accounts, sessions and the audit log; a store
+	// without them (a test's wrapper) gets the API alone.
+	if _, ok := cfg.Store.(fleet.AccountStore); ok {
+		a.Console = console.New(console.Config{Registry: a.Registry, Library: a.Library, Dispatcher: a.Dispatcher, Logger: log})
+	}
 	return a, nil
 }
 
-// Handler is the HTTP API.
-func (a *App) Handler() http.Handler { return a.API }
+// Handler is the fleet's HTTP side: the JSON API (and the device-facing
+// content, calendar and health routes it serves) and, for everything else,
+// the staff console.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", a.API)
+	mux.Handle("/content/", a.API)
+	mux.Handle("/calendar/", a.API)
+	mux.Handle("/healthz", a.API)
+	if a.Console != nil {
+		mux.Handle("/", a.Console)
+	}
+	return mux
+}
 
 // Start subscribes every part to the bus and runs them. In the background
 // it then republishes the stored desired state (a started embedded broker
@@ -109,6 +128,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.wg.Go(func() { a.Distributor.Run(rctx) })
 	a.wg.Go(func() { a.Dispatcher.Run(rctx) })
 	a.wg.Go(func() { a.Ingest.Run(rctx) })
+	if a.Console != nil {
+		a.wg.Go(func() { a.Console.Run(rctx, 10*time.Minute) }) // prunes ended console sessions
+	}
 	// Booking requests that reached the fleet as device events (a kiosk that
 	// was offline) are confirmed or set aside for staff in the background.
 	if b := a.API.Bookings(); b != nil {

@@ -260,4 +260,37 @@ CREATE TABLE ratings (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX ratings_day ON ratings (day);
 `,
+	// 5: the staff console (issue 6): the role's township on staff
+	// accounts, console sessions with an idle and an absolute expiry, and
+	// the audit log (rows are only ever added).
+	`
+ALTER TABLE staff ADD COLUMN township TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE console_sessions (
+	hash       BLOB PRIMARY KEY CHECK (length(hash) = 32),
+	username   TEXT NOT NULL REFERENCES staff (username) ON DELETE CASCADE,
+	created_us INTEGER NOT NULL,
+	seen_us    INTEGER NOT NULL,
+	expires_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX console_sessions_expires ON console_sessions (expires_us);
+
+CREATE TABLE audit (
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	at_us    INTEGER NOT NULL,
+	actor    TEXT NOT NULL,
+	role     TEXT NOT NULL DEFAULT '',
+	action   TEXT NOT NULL,
+	target   TEXT NOT NULL DEFAULT '',
+	region   TEXT NOT NULL DEFAULT '',
+	outcome  TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'denied')),
+	summary  TEXT NOT NULL DEFAULT '',
+	before_text TEXT NOT NULL DEFAULT '',
+	after_text  TEXT NOT NULL DEFAULT '',
+	address  TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_at ON audit (at_us);
+CREATE INDEX audit_actor ON audit (actor, id);
+CREATE INDEX audit_action ON audit (action, id);
+`,
 }

@@ -1,0 +1,205 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"lawpoint/fleet"
+)
+
+var actionNames = []option{
+	{fleet.AuditLogin, "登录"}, {fleet.AuditLogout, "退出"}, {fleet.AuditDenied, "越权访问（已拒绝）"},
+	{fleet.AuditCSRF, "缺少校验码（已拒绝）"}, {fleet.AuditCommand, "设备指令"}, {fleet.AuditContent, "内容修改"},
+	{fleet.AuditSchedule, "排期"}, {fleet.AuditApprove, "审批"}, {fleet.AuditPublish, "发布"},
+	{fleet.AuditNoticeWithdraw, "撤回通知"}, {fleet.AuditAccount, "账号"}, {fleet.AuditShowPersonal, "查看个人信息"},
+}
+
+var outcomeNames = []option{{fleet.OutcomeOK, "成功"}, {fleet.OutcomeFailed, "失败"}, {fleet.OutcomeDenied, "拒绝"}}
+
+func labelOf(opts []option, v string) string {
+	for _, o := range opts {
+		if o.Value == v {
+			return o.Label
+		}
+	}
+	return v
+}
+
+type auditRow struct {
+	fleet.AuditEntry
+	ActionName, OutcomeName string
+}
+
+type auditData struct {
+	Filter   map[string]string
+	Errors   map[string]string
+	Rows     []auditRow
+	Actions  []option
+	Outcomes []option
+	More     string // URL of the next (older) page
+}
+
+// auditPage lists the audit log with filters (county administrators).
+func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if !rc.acct.Admin() {
+		c.deny(w, r, rc, "/audit", "", "只有县级管理员可以查看操作日志。")
+		return
+	}
+	q := r.URL.Query()
+	fm := map[string]string{"actor": trimmed(r, "actor"), "action": trimmed(r, "action"), "outcome": trimmed(r, "outcome"),
+		"target": trimmed(r, "target"), "from": trimmed(r, "from"), "to": trimmed(r, "to")}
+	errs := map[string]string{}
+	f := fleet.AuditFilter{Actor: fm["actor"], Action: fm["action"], Outcome: fm["outcome"], Target: fm["target"], Limit: 100}
+	day := func(field string) time.Time {
+		if fm[field] == "" {
+			return time.Time{}
+		}
+		t, err := time.ParseInLocation("2006-01-02", fm[field], shanghai)
+		if err != nil {
+			errs[field] = "日期格式应为 2026-05-04"
+		}
+		return t
+	}
+	f.From = day("from")
+	if to := day("to"); !to.IsZero() {
+		f.To = to.AddDate(0, 0, 1)
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		errs["to"] = "结束日期不能早于开始日期"
+	}
+	if b := q.Get("before"); b != "" {
+		f.Before, _ = strconv.ParseInt(b, 10, 64)
+	}
+	d := auditData{Filter: fm, Errors: errs, Actions: actionNames, Outcomes: outcomeNames}
+	status := http.StatusOK
+	if len(errs) == 0 {
+		rows, err := c.audit.List(r.Context(), f)
+		if err != nil {
+			c.internal(w, r, rc, err)
+			return
+		}
+		for _, e := range rows {
+			d.Rows = append(d.Rows, auditRow{AuditEntry: e, ActionName: labelOf(actionNames, e.Action), OutcomeName: labelOf(outcomeNames, e.Outcome)})
+		}
+		if len(rows) == f.Limit {
+			nq := url.Values{}
+			for k, v := range fm {
+				if v != "" {
+					nq.Set(k, v)
+				}
+			}
+			nq.Set("before", strconv.FormatInt(rows[len(rows)-1].ID, 10))
+			d.More = "/audit?" + nq.Encode()
+		}
+	} else {
+		status = http.StatusBadRequest
+	}
+	c.page(w, r, rc, status, "audit", "操作日志", "audit", d)
+}
+
+type accountsData struct {
+	Accounts []fleet.Account
+	Form     map[string]string
+	Errors   map[string]string
+	Roles    []option
+	Created  *fleet.Account
+	Password string // shown once
+}
+
+func roleOptions() []option {
+	var out []option
+	for _, r := range fleet.StaffRoles {
+		out = append(out, option{string(r), r.Label()})
+	}
+	return out
+}
+
+func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if !rc.acct.Admin() {
+		c.deny(w, r, rc, "/accounts", "", "只有县级管理员可以管理账号。")
+		return
+	}
+	c.showAccounts(w, r, rc, http.StatusOK, accountsData{Form: map[string]string{"role": string(fleet.StaffOperator)}, Errors: map[string]string{}})
+}
+
+func (c *Console) showAccounts(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, d accountsData) {
+	as, err := c.accounts.Store().Accounts(r.Context())
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	d.Accounts, d.Roles = as, roleOptions()
+	c.page(w, r, rc, status, "accounts", "账号管理", "accounts", d)
+}
+
+func (c *Console) createAccount(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if !rc.acct.Admin() {
+		c.deny(w, r, rc, "/accounts", "", "只有县级管理员可以创建账号。")
+		return
+	}
+	form := map[string]string{"username": trimmed(r, "username"), "role": trimmed(r, "role"), "township": trimmed(r, "township")}
+	d := accountsData{Form: form, Errors: map[string]string{}}
+	pw, acct, err := c.accounts.Create(r.Context(), rc.acct, clientIP(r),
+		fleet.Account{Username: form["username"], Role: fleet.StaffRole(form["role"]), Township: form["township"]})
+	var fe *fleet.FieldError
+	if errors.As(err, &fe) {
+		d.Errors[fe.Field] = fe.Err.Zh
+		c.showAccounts(w, r, rc, http.StatusBadRequest, d)
+		return
+	}
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	d.Created, d.Password = &acct, pw
+	d.Form = map[string]string{"role": string(fleet.StaffOperator)}
+	c.showAccounts(w, r, rc, http.StatusOK, d)
+}
+
+// Ticket is what the public status page shows of a queue ticket.
+type Ticket struct {
+	Number   string // as printed, e.g. "A023"
+	Category string // the service's Chinese name
+	Status   string // in Chinese: 等候中, 已叫号, 已办结, 已过号
+	Ahead    int    // people waiting before it; -1 when unknown
+}
+
+// TicketLookup finds a ticket by the ID its receipt's QR code carries;
+// found=false when the fleet does not know it.
+type TicketLookup func(r *http.Request, id string) (t Ticket, found bool, err error)
+
+var ticketIDRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+type ticketData struct {
+	Found  bool
+	Ticket Ticket
+}
+
+// ticketPage is public: it shows one ticket and nothing else.
+func (c *Console) ticketPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Robots-Tag", "noindex")
+	if !c.ticketLimit.allow(clientIP(r)) {
+		w.Header().Set("Retry-After", "60")
+		c.render(w, r, http.StatusTooManyRequests, "ticket", &view{Title: "号票查询", Data: ticketData{}, Flash: "查询过于频繁，请稍等一分钟后再试。"})
+		return
+	}
+	id := r.PathValue("ticket")
+	var d ticketData
+	if ticketIDRE.MatchString(id) && c.cfg.Tickets != nil {
+		t, found, err := c.cfg.Tickets(r, id)
+		if err != nil {
+			c.log.Warn("ticket lookup failed", "error", err)
+		}
+		d = ticketData{Found: found && err == nil, Ticket: t}
+	}
+	status := http.StatusOK
+	if !d.Found {
+		status = http.StatusNotFound
+	}
+	c.render(w, r, status, "ticket", &view{Title: "号票查询", Data: d})
+}

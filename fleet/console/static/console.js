@@ -1,0 +1,104 @@
+// lawpoint staff console: the little JavaScript the pages use. Everything
+// works without it; it only adds live updates: the LED preview as you type,
+// and polling of device commands until their results arrive.
+"use strict";
+
+(function () {
+  // Ask before a dangerous action (reboot).
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
+    });
+  });
+
+  // Live LED preview on the message form.
+  var body = document.getElementById("body");
+  var box = document.getElementById("previews");
+  if (body && box && body.dataset.preview) {
+    var form = document.getElementById("message-form");
+    var timer = null, seq = 0;
+    var fields = ["body", "colour", "effect", "speed", "stay", "target"];
+    var update = function () {
+      var q = new URLSearchParams();
+      fields.forEach(function (n) { var el = form.elements[n]; if (el) { q.set(n, el.value); } });
+      var mine = ++seq;
+      fetch(body.dataset.preview + "?" + q.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (d) { if (mine === seq) { show(d); } })
+        .catch(function () {});
+    };
+    var show = function (d) {
+      var err = document.getElementById("body-error");
+      var msg = (d.errors && d.errors.body) || "";
+      (d.previews || []).forEach(function (p) { if (!msg && p.error) { msg = p.error; } });
+      err.textContent = msg;
+      err.hidden = !msg;
+      while (box.children.length > 1) { box.removeChild(box.lastChild); }
+      (d.previews || []).forEach(function (p) {
+        var div = document.createElement("div");
+        div.className = "preview";
+        div.dataset.board = p.board;
+        var h = document.createElement("h3");
+        h.textContent = p.label;
+        if (p.devices) {
+          var s = document.createElement("small");
+          s.textContent = " 共 " + p.devices + " 台：" + (p.device_ids || []).join("、");
+          h.appendChild(s);
+        }
+        div.appendChild(h);
+        if (p.error) {
+          var e = document.createElement("p");
+          e.className = "field-error";
+          e.textContent = p.error;
+          div.appendChild(e);
+        }
+        p.pages.forEach(function (src, i) {
+          var fig = document.createElement("figure");
+          var img = document.createElement("img");
+          img.className = "led"; img.src = src; img.width = p.width; img.height = p.height;
+          img.alt = "第" + (i + 1) + "页";
+          var cap = document.createElement("figcaption");
+          cap.textContent = "第 " + (i + 1) + " 页" + (p.scroll ? "（滚动显示的一段）" : "");
+          fig.appendChild(img); fig.appendChild(cap); div.appendChild(fig);
+        });
+        box.appendChild(div);
+      });
+    };
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(update, 400); });
+    form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(update, 100); });
+  }
+
+  // Poll device commands while any is waiting for its result.
+  var table = document.querySelector("table[data-poll]");
+  if (table) {
+    var url = table.getAttribute("data-poll");
+    var tries = 0;
+    var poll = function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          var open = false;
+          (d.commands || []).forEach(function (c) {
+            var row = table.querySelector('tr[data-command="' + c.id + '"]');
+            if (!row) { return; }
+            row.querySelector(".state").textContent = c.state_name;
+            var res = row.querySelector(".result");
+            if (res.dataset.shown !== c.result + c.screenshot) {
+              res.dataset.shown = c.result + c.screenshot;
+              res.textContent = c.result;
+              if (c.screenshot) {
+                var img = document.createElement("img");
+                img.className = "screenshot"; img.src = c.screenshot; img.alt = "设备截图";
+                res.appendChild(document.createElement("br"));
+                res.appendChild(img);
+              }
+            }
+            open = open || c.open;
+          });
+          if (open && ++tries < 200) { setTimeout(poll, 3000); }
+        })
+        .catch(function () { if (++tries < 200) { setTimeout(poll, 10000); } });
+    };
+    setTimeout(poll, 2000);
+  }
+})();
