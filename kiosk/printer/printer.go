@@ -115,6 +115,15 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// UserMessage is what a villager reads on the screen: the Chinese message
+// (kiosk/flow.UserMessage finds it anywhere in an error chain).
+func (e *Error) UserMessage() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return Message(e.Kind)
+}
+
 // Unwrap lets errors.Is match both the kind and the cause.
 func (e *Error) Unwrap() []error {
 	if e.Err == nil {
