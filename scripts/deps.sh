@@ -9,11 +9,13 @@ set -eu
 #   the LED renderer and the kiosk use (the project does not vendor fonts).
 # mosquitto, mosquitto-clients: the external broker the protocol tests also run against.
 # xvfb, xdotool, imagemagick: the kiosk's real window, clicks and screenshots.
+# chromium: the staff console's tests in a real (headless) browser.
 # pkg-config, libgl1-mesa-dev, libx*-dev, libasound2-dev: ebiten's cgo build.
 PACKAGES="ca-certificates git make gcc pkg-config
 socat unifont fonts-wqy-microhei
 mosquitto mosquitto-clients
 xvfb xdotool imagemagick
+chromium
 libgl1-mesa-dev libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libasound2-dev"
 
 missing=""
