@@ -31,6 +31,10 @@ type Ingest struct {
 	Retention time.Duration
 	// PruneEvery is how often old telemetry is deleted (default 1 hour).
 	PruneEvery time.Duration
+	// OnTicketCalled, if set, is called (on the ingest goroutine; it must
+	// not block) for every ticket.called event stored for the first time,
+	// after its batch committed (CallBoards.Called).
+	OnTicketCalled func(deviceID string, e wire.Event, d wire.TicketData)
 
 	events    chan Message
 	telemetry chan []TelemetrySample
@@ -236,9 +240,11 @@ func (in *Ingest) ackFor(ctx context.Context, id string, payload []byte) (wire.A
 	var (
 		es       []Event
 		rejected []wire.Rejection
+		calls    []storedCall // the batch's ticket.called events
 	)
 	for _, e := range eb.Events {
-		if _, err := e.DecodeData(); err != nil {
+		data, err := e.DecodeData()
+		if err != nil {
 			code := wire.Code(err)
 			in.warn.Warn("event:"+id+":"+code, "event rejected", "device", id, "seq", e.Seq, "type", e.Type, "error", err)
 			rejected = append(rejected, wire.Rejection{Seq: e.Seq, Reason: wire.Reason{Code: code, Message: truncateText(err.Error(), 500)}})
@@ -247,6 +253,9 @@ func (in *Ingest) ackFor(ctx context.Context, id string, payload []byte) (wire.A
 		raw, _ := json.Marshal(e)
 		es = append(es, Event{DeviceID: id, Key: wire.EventID(id, e.Seq), Type: string(e.Type), Payload: raw,
 			Occurred: e.At, Received: now, DeviceSeq: e.Seq, Fingerprint: e.Fingerprint()})
+		if td, ok := data.(*wire.TicketData); ok && e.Type == wire.EventTicketCalled {
+			calls = append(calls, storedCall{len(es) - 1, e, *td})
+		}
 	}
 	ack := wire.Ack{Schema: wire.Schema, Batch: eb.Batch, Rejected: rejected}
 	if len(es) > 0 {
@@ -268,6 +277,13 @@ func (in *Ingest) ackFor(ctx context.Context, id string, payload []byte) (wire.A
 				conflict = append(conflict, es[i].DeviceSeq)
 			}
 		}
+		if in.OnTicketCalled != nil {
+			for _, c := range calls {
+				if outs[c.i] == EventStored {
+					in.OnTicketCalled(id, c.e, c.d)
+				}
+			}
+		}
 		ack.Stored = wire.RangesOf(stored...)
 		ack.Conflict = wire.RangesOf(conflict...)
 		if len(conflict) > 0 {
@@ -276,6 +292,14 @@ func (in *Ingest) ackFor(ctx context.Context, id string, payload []byte) (wire.A
 		}
 	}
 	return ack, true
+}
+
+// storedCall is a ticket.called event of a batch: its index among the
+// events to store, the event and its data.
+type storedCall struct {
+	i int
+	e wire.Event
+	d wire.TicketData
 }
 
 func truncateText(s string, n int) string {

@@ -136,6 +136,7 @@ type Store interface {
 	CommandStore
 	TelemetryStore
 	SessionStore
+	QueueStore
 
 	// Close releases the store.
 	Close() error

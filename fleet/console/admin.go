@@ -160,26 +160,35 @@ func (c *Console) createAccount(w http.ResponseWriter, r *http.Request, rc *reqC
 	c.showAccounts(w, r, rc, http.StatusOK, d)
 }
 
-// Ticket is what the public status page shows of a queue ticket.
+// Ticket is what the public status page shows of a queue ticket: nothing
+// personal.
 type Ticket struct {
 	Number   string // as printed, e.g. "A023"
-	Category string // the service's Chinese name
-	Status   string // in Chinese: 等候中, 已叫号, 已办结, 已过号
-	Ahead    int    // people waiting before it; -1 when unknown
+	Category string // the category's Chinese name
+	Status   string // in Chinese: 等候中, 已叫号，请到 1 号窗口, 已办结, 已过号
+	Ahead    int    // people waiting before it in its category; -1 when not shown
+	Point    string // the contact point's name
 }
 
-// TicketLookup finds a ticket by the ID its receipt's QR code carries;
-// found=false when the fleet does not know it.
-type TicketLookup func(r *http.Request, id string) (t Ticket, found bool, err error)
+// TicketLookup finds a ticket by what the receipt's QR code carries: the
+// kiosk's device ID, its queue day (YYYY-MM-DD) and the number; found=false
+// when the fleet does not know it.
+type TicketLookup func(r *http.Request, deviceID, day, number string) (t Ticket, found bool, err error)
 
-var ticketIDRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+var (
+	ticketDeviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,63}$`)
+	ticketDayRE    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	ticketNumberRE = regexp.MustCompile(`^[A-Z][0-9]{3,7}$`)
+)
 
 type ticketData struct {
 	Found  bool
 	Ticket Ticket
 }
 
-// ticketPage is public: it shows one ticket and nothing else.
+// ticketPage is public: it shows one ticket and nothing else, and reloads
+// itself every 30 s (a meta refresh; no script). /t/{ticket} is the older
+// form (a ticket UUID the fleet never receives): always "not found".
 func (c *Console) ticketPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Robots-Tag", "noindex")
@@ -188,10 +197,10 @@ func (c *Console) ticketPage(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusTooManyRequests, "ticket", &view{Title: "号票查询", Data: ticketData{}, Flash: "查询过于频繁，请稍等一分钟后再试。"})
 		return
 	}
-	id := r.PathValue("ticket")
+	dev, day, num := r.PathValue("device"), r.PathValue("day"), r.PathValue("number")
 	var d ticketData
-	if ticketIDRE.MatchString(id) && c.cfg.Tickets != nil {
-		t, found, err := c.cfg.Tickets(r, id)
+	if ticketDeviceRE.MatchString(dev) && ticketDayRE.MatchString(day) && ticketNumberRE.MatchString(num) && c.cfg.Tickets != nil {
+		t, found, err := c.cfg.Tickets(r, dev, day, num)
 		if err != nil {
 			c.log.Warn("ticket lookup failed", "error", err)
 		}

@@ -172,6 +172,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /login", c.loginPage)
 	m.HandleFunc("POST /login", c.login)
 	m.HandleFunc("POST /logout", c.signedIn(c.logout))
+	m.HandleFunc("GET /t/{device}/{day}/{number}", c.ticketPage)
 	m.HandleFunc("GET /t/{ticket}", c.ticketPage)
 
 	m.HandleFunc("GET /{$}", c.signedIn(c.overview))

@@ -726,31 +726,58 @@ func TestOverviewCounts(t *testing.T) {
 func TestTicketPage(t *testing.T) {
 	f := newFixture(t, nil)
 	b := f.browser()
-	p := b.get("/t/4f2a9c00-1111-2222-3333-444455556666")
-	if p.status != http.StatusNotFound {
-		t.Fatalf("unknown ticket: %d", p.status)
-	}
-	mustContain(t, p, "查询不到该号票")
-	for _, leak := range []string{"设备总览", "退出登录", "csrf"} {
-		if strings.Contains(p.body, leak) {
-			t.Errorf("the public page shows %q", leak)
+	// The older QR form (a ticket UUID) and the new one without ticket
+	// data both answer a clean "not found", with no staff page around it.
+	for _, path := range []string{"/t/4f2a9c00-1111-2222-3333-444455556666", "/t/kiosk-bangtou-baxia/2026-11-27/A003"} {
+		p := b.get(path)
+		if p.status != http.StatusNotFound {
+			t.Fatalf("%s: %d", path, p.status)
+		}
+		mustContain(t, p, "查询不到该号票")
+		for _, leak := range []string{"设备总览", "退出登录", "csrf"} {
+			if strings.Contains(p.body, leak) {
+				t.Errorf("the public page shows %q", leak)
+			}
 		}
 	}
+	var asked []string
 	g := newFixture(t, func(c *Config) {
-		c.Tickets = func(r *http.Request, id string) (Ticket, bool, error) {
-			if id == "t-1" {
-				return Ticket{Number: "A023", Category: "法律咨询", Status: "等候中", Ahead: 3}, true, nil
+		c.Tickets = func(r *http.Request, dev, day, num string) (Ticket, bool, error) {
+			asked = append(asked, dev+" "+day+" "+num)
+			switch num {
+			case "A023":
+				return Ticket{Number: "A023", Category: "法律咨询", Status: "等候中", Ahead: 3, Point: "坝下村法律服务联系点"}, true, nil
+			case "A003":
+				return Ticket{Number: "A003", Category: "法律咨询", Status: "已叫号，请到 1 号窗口", Ahead: -1, Point: "坝下村法律服务联系点"}, true, nil
 			}
 			return Ticket{}, false, nil
 		}
 	})
-	p = g.browser().get("/t/t-1")
+	gb := g.browser()
+	p := gb.get("/t/kiosk-bangtou-baxia/2026-11-27/A023")
 	if p.status != 200 {
 		t.Fatalf("known ticket: %d", p.status)
 	}
-	mustContain(t, p, "A023", "法律咨询", "等候中", "3 人")
-	if p := g.browser().get("/t/" + url.PathEscape("<script>")); p.status != http.StatusNotFound {
-		t.Fatalf("odd ticket ID: %d", p.status)
+	mustContain(t, p, "A023", "法律咨询", "等候中", "前面还有", "3 人", "坝下村法律服务联系点", `<meta http-equiv="refresh" content="30">`)
+	if asked[0] != "kiosk-bangtou-baxia 2026-11-27 A023" {
+		t.Errorf("looked up %q", asked[0])
+	}
+	p = gb.get("/t/kiosk-bangtou-baxia/2026-11-27/A003")
+	mustContain(t, p, "A003", "已叫号，请到 1 号窗口")
+	if strings.Contains(p.body, "前面还有") {
+		t.Error("a called ticket shows people ahead")
+	}
+	n := len(asked)
+	for _, path := range []string{"/t/" + url.PathEscape("<script>"), "/t/Kiosk-X/2026-11-27/A003", "/t/kiosk-bangtou-baxia/27-11-2026/A003",
+		"/t/kiosk-bangtou-baxia/2026-11-27/" + url.PathEscape("<b>"), "/t/kiosk-bangtou-baxia/2026-11-27/A9"} {
+		if p := gb.get(path); p.status != http.StatusNotFound {
+			t.Errorf("odd ticket path %s: %d", path, p.status)
+		} else {
+			mustContain(t, p, "查询不到该号票")
+		}
+	}
+	if len(asked) != n {
+		t.Errorf("malformed paths reached the lookup: %q", asked[n:])
 	}
 }
 

@@ -34,6 +34,7 @@ type App struct {
 	Distributor *fleet.Distributor
 	Dispatcher  *fleet.Dispatcher
 	Ingest      *fleet.Ingest
+	Calls       *fleet.CallBoards // ticket calls on the village's LED boards
 	API         *api.Server
 	Console     *console.Console
 
@@ -72,6 +73,8 @@ func NewApp(cfg AppConfig) (*App, error) {
 	a.Distributor = fleet.NewDistributor(cfg.Store, cfg.Bus, cfg.Key, log)
 	a.Dispatcher = fleet.NewDispatcher(cfg.Store, cfg.Bus, log)
 	a.Ingest = fleet.NewIngest(cfg.Store, cfg.Bus, log)
+	a.Calls = fleet.NewCallBoards(a.Library, cfg.Store, log)
+	a.Ingest.OnTicketCalled = a.Calls.Called
 	a.Library.OnChange = a.Distributor.Trigger
 	a.Tracker.OnBehind = a.Distributor.OnBehind
 	a.Tracker.OnApplied = a.Dispatcher.OnPresence
@@ -80,7 +83,8 @@ func NewApp(cfg AppConfig) (*App, error) {
 	// The console keeps staff accounts, sessions and the audit log; a store
 	// without them (a test's wrapper) gets the API alone.
 	if _, ok := cfg.Store.(fleet.AccountStore); ok {
-		a.Console = console.New(console.Config{Registry: a.Registry, Library: a.Library, Dispatcher: a.Dispatcher, Logger: log})
+		a.Console = console.New(console.Config{Registry: a.Registry, Library: a.Library, Dispatcher: a.Dispatcher, Logger: log,
+			Tickets: console.FleetTickets(fleet.NewTickets(cfg.Store))})
 	}
 	return a, nil
 }
@@ -128,6 +132,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.wg.Go(func() { a.Distributor.Run(rctx) })
 	a.wg.Go(func() { a.Dispatcher.Run(rctx) })
 	a.wg.Go(func() { a.Ingest.Run(rctx) })
+	a.wg.Go(func() { a.Calls.Run(rctx) })
 	if a.Console != nil {
 		a.wg.Go(func() { a.Console.Run(rctx, 10*time.Minute) }) // prunes ended console sessions
 	}

@@ -293,4 +293,15 @@ CREATE INDEX audit_at ON audit (at_us);
 CREATE INDEX audit_actor ON audit (actor, id);
 CREATE INDEX audit_action ON audit (action, id);
 `,
+	// 6: the public ticket status page (docs/QUEUE.md) reads one kiosk's
+	// ticket events of one queue day: an index on the device and the day
+	// inside the stored event (data.day), for ticket events only. The
+	// json_valid guard keeps a payload that is not JSON (events stored
+	// through AddEvents carry whatever the caller gave) from failing the
+	// insert; such a row is indexed under NULL.
+	`
+CREATE INDEX events_ticket_day ON events (device_id,
+	(CASE WHEN json_valid(CAST(payload AS TEXT)) THEN json_extract(CAST(payload AS TEXT), '$.data.day') END), device_seq)
+	WHERE type IN ('ticket.issued', 'ticket.called', 'ticket.served', 'ticket.no_show');
+`,
 }

@@ -48,7 +48,8 @@ type Config struct {
 	CAFile    string `json:"ca_file,omitempty"`
 
 	// TicketURL is the base of the ticket status page printed as a QR code
-	// ({TicketURL}{ticketID}); default {FleetURL}/t/. Empty with no fleet:
+	// ({TicketURL}{deviceID}/{day}/{number}, a "/" added when missing);
+	// default {FleetURL}/t/. No QR code before enrolment. Empty with no fleet:
 	// no QR code.
 	TicketURL string `json:"ticket_url,omitempty"`
 

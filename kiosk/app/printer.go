@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,10 +35,7 @@ func newPrintService(a *App, p printer.Printer) *printService {
 
 // PrintTicket implements flow.Printer.
 func (s *printService) PrintTicket(ctx context.Context, t flow.Ticket) error {
-	url := ""
-	if base := s.a.cfg.ticketURL(); base != "" {
-		url = base + t.ID
-	}
+	url := s.statusURL(ctx, t)
 	ahead := t.Ahead
 	b, err := escpos.TicketReceipt(s.a.cfg.paper(), escpos.Ticket{Point: s.a.pointName(), Number: t.Number, Service: t.CategoryName,
 		Ahead: ahead, Wait: t.EstWait, Issued: t.IssuedAt.In(s.a.loc), ClockTrusted: t.ClockTrusted, StatusURL: url},
@@ -45,6 +44,28 @@ func (s *printService) PrintTicket(ctx context.Context, t flow.Ticket) error {
 		return fmt.Errorf("app: laying out ticket %s: %w", t.Number, err)
 	}
 	return s.print(ctx, b, "ticket")
+}
+
+// statusURL is the link of the receipt's QR code: the fleet's public
+// status page {ticket_url}{deviceID}/{day}/{number}, which the fleet can
+// answer from the ticket events it receives (device ID from the topic, the
+// queue day and number from the data). "" (no QR code) without a base URL,
+// or before enrolment, when the kiosk does not know its device ID.
+func (s *printService) statusURL(ctx context.Context, t flow.Ticket) string {
+	base := s.a.cfg.ticketURL()
+	ag := s.a.Agent()
+	if base == "" || ag == nil || ag.ID() == "" {
+		return ""
+	}
+	qt, err := s.a.queue.Lookup(ctx, t.ID)
+	if err != nil || qt.Day == "" {
+		s.a.log.Warn("receipt printed without its status QR code: the ticket's day cannot be read", "ticket", t.Number, "error", err)
+		return ""
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	return base + url.PathEscape(ag.ID()) + "/" + url.PathEscape(qt.Day) + "/" + url.PathEscape(qt.Number)
 }
 
 // PrintBooking implements flow.Printer.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -344,13 +345,26 @@ func TestKioskWithFleet(t *testing.T) {
 			}
 		}
 		id := ticketID(t, k, "A001")
-		if qr := rs[0].QRs(); len(qr) != 1 || qr[0] != "http://"+c.http+"/t/"+id {
-			t.Errorf("receipt QR codes %q, want the status page http://%s/t/%s", qr, c.http, id)
+		statusURL := "http://" + c.http + "/t/" + kioskID + "/" + ticketDay(t, k, id) + "/A001"
+		if qr := rs[0].QRs(); len(qr) != 1 || qr[0] != statusURL {
+			t.Errorf("receipt QR codes %q, want the status page %s", qr, statusURL)
 		}
 		if errs := k.v.Errors(); len(errs) > 0 {
 			t.Errorf("the printer could not decode what it got: %v", errs)
 		}
 		eventually(t, "ticket.issued A001 reaches the fleet", func() bool { return len(issued(c.events(), "A001")) == 1 })
+		// The QR code opens the ticket's public status page (no sign-in).
+		if resp, err := http.Get(statusURL); err != nil {
+			t.Error(err)
+		} else {
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, want := range []string{"A001", "法律咨询", "等候中", "前面还有"} {
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
+					t.Errorf("the status page %s (%d) lacks %q", statusURL, resp.StatusCode, want)
+				}
+			}
+		}
 		// A replay of the queue's hand-over (a crash before it marked the
 		// event forwarded) is counted once.
 		if _, err := k.a.DeviceAgent().RecordOnce(context.Background(), id+":issued", wire.EventTicketIssued,
