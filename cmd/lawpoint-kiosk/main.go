@@ -159,7 +159,7 @@ func run() error {
 	}
 	k, err = kiosk.New(svc, kiosk.Options{
 		Width: w, Height: h, Fullscreen: cfg.Fullscreen, FontPath: *font, StateFile: *statePath, Log: log,
-		Flow: flow.Config{IdleWarn: time.Duration(cfg.IdleWarn), IdleReset: time.Duration(cfg.IdleReset), TapGuard: *tapGuard, Now: a.Now},
+		Flow: a.FlowConfig(flow.Config{IdleWarn: time.Duration(cfg.IdleWarn), IdleReset: time.Duration(cfg.IdleReset), TapGuard: *tapGuard, Now: a.Now}),
 	})
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 
 	"lawpoint/device"
 	"lawpoint/device/wire"
+	"lawpoint/kiosk/chime"
 	"lawpoint/kiosk/flow"
 	"lawpoint/kiosk/offline"
 	"lawpoint/kiosk/printer"
@@ -44,7 +45,8 @@ type Options struct {
 	NTP func(ctx context.Context) bool
 	// Screenshot answers the fleet's screenshot command (a PNG).
 	Screenshot func(ctx context.Context) ([]byte, error)
-	// Announce is called when staff call a ticket (chime, voice).
+	// Announce is called when staff call a ticket (the voice), after the
+	// chime (Config.ChimeCommand) has played.
 	Announce func(queue.Call)
 	// Served is called when staff mark a ticket served; the command opens
 	// the rating screen on an idle kiosk (Config.RateAfterService).
@@ -75,6 +77,10 @@ type App struct {
 	bookings *bookingService
 	content  *contentService
 	outbox   *queueOutbox
+	mine     *myBookings
+	videos   *videoService
+	updates  *updates
+	chime    *chime.Player
 
 	agentBox    atomic.Pointer[agentBox]
 	forwardWake chan struct{}
@@ -135,6 +141,20 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.bookings = newBookingService(a)
 	a.content = &contentService{a: a, demo: offline.NewContent()}
+	a.updates = newUpdates()
+	a.mine = &myBookings{a: a}
+	a.videos = newVideoService(a)
+	a.videos.refresh(ctx)
+	var chimeArgv []string
+	if c := a.cfg.ChimeCommand; c != nil {
+		chimeArgv = *c
+		if chimeArgv == nil {
+			chimeArgv = []string{}
+		}
+	}
+	if a.chime, err = chime.New(opts.Dir, chimeArgv, a.log); err != nil {
+		a.log.Warn("no call chime", "err", err) // the call is still shown and spoken
+	}
 
 	if _, err := os.Stat(filepath.Join(opts.Dir, device.CredentialsFile)); err == nil {
 		if err := a.startAgent(ctx); err != nil {
@@ -233,7 +253,8 @@ func (a *App) pointName() string {
 
 // Services are the screens' services. Speaker is left to the caller.
 func (a *App) Services() flow.Services {
-	s := flow.Services{Queue: a.qsvc, Bookings: a.bookings, Content: a.content, Ratings: ratingService{a}, Info: infoService{a}}
+	s := flow.Services{Queue: a.qsvc, Bookings: a.bookings, Content: a.content, Ratings: ratingService{a}, Info: infoService{a},
+		MyBookings: a.mine, Video: a.videos, Updates: a.updates}
 	if a.psvc != nil {
 		s.Printer = a.psvc
 	}
@@ -262,7 +283,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.runCtx.Store(&ctx)
 	defer a.runCtx.Store(nil)
-	announce, served := a.opts.Announce, a.opts.Served
+	announce, served := a.announce(ctx), a.opts.Served
 	if !on(a.cfg.RateAfterService) {
 		served = nil
 	}
@@ -429,8 +450,24 @@ func (a *App) Sync(ctx context.Context) error {
 // requests, faults) not yet handed to the agent.
 func (a *App) Waiting(ctx context.Context) (int, error) { return a.store.countEvents(ctx) }
 
-// outcome prints and reports the fleet's answer to a pending booking.
+// announce plays the chime, then hands the call to Options.Announce (the
+// voice).
+func (a *App) announce(ctx context.Context) func(queue.Call) {
+	return func(c queue.Call) {
+		if err := a.chime.Play(ctx); err != nil {
+			a.log.Warn("the call chime did not play", "err", err)
+		}
+		if a.opts.Announce != nil {
+			a.opts.Announce(c)
+		}
+	}
+}
+
+// outcome prints and reports the fleet's answer to a pending booking, and
+// queues it for the home screen.
 func (a *App) outcome(ctx context.Context, o Outcome) {
+	a.videos.refresh(ctx)
+	a.updates.push(o.Booking)
 	if o.Booking.Status == flow.BookingConfirmed && a.psvc != nil && on(a.cfg.PrintOutcomes) {
 		if err := a.psvc.PrintBooking(ctx, o.Booking); err != nil {
 			a.log.Warn("the confirmed booking's slip did not print", "code", o.Booking.Code, "err", err)

@@ -189,7 +189,7 @@ func (b *bookingService) Book(ctx context.Context, req flow.BookingRequest) (flo
 	b.mu.Unlock()
 	r := request{ID: newUUID(), Service: serviceCode(req.Service), ServiceName: req.Service, AdviserID: req.AdviserID,
 		AdviserName: ad.Name, AdviserTitle: ad.Title, Start: req.Slot.Start, End: req.Slot.End, Phone: req.Phone, Created: b.a.now()}
-	r.Ref = strings.ToUpper(strings.ReplaceAll(r.ID, "-", "")[:8])
+	r.Ref = refOf(r.ID)
 	if r.End.IsZero() {
 		r.End = r.Start.Add(30 * time.Minute)
 	}
@@ -208,7 +208,8 @@ func (b *bookingService) Book(ctx context.Context, req flow.BookingRequest) (flo
 				b.a.log.Warn("a confirmed booking was not kept on the kiosk (the fleet has it)", "code", kb.Code, "err", err)
 			}
 			b.a.log.Info("booking confirmed", "code", kb.Code)
-			return flow.Booking{Code: kb.Code, Status: flow.BookingConfirmed}, nil
+			b.a.videos.refresh(ctx)
+			return flow.Booking{Code: kb.Code, Status: flow.BookingConfirmed, MeetingURL: kb.MeetingURL}, nil
 		case errors.As(err, &taken):
 			return flow.Booking{Status: flow.BookingTaken, NextSlots: b.slotsOf(req.AdviserID, taken.NextSlots)}, nil
 		case !errors.Is(err, errUnreachable):
@@ -226,6 +227,20 @@ func (b *bookingService) Book(ctx context.Context, req flow.BookingRequest) (flo
 	}
 	b.a.kick(b.a.resolveWake)
 	return flow.Booking{Code: r.Ref, Status: flow.BookingPending}, nil
+}
+
+// refOf is a pending request's reference: 8 characters of the booking
+// codes' alphabet (no 0/O, 1/I), taken from the request's UUID, so the
+// villager can type it on the kiosk's code keypad to ask about it.
+func refOf(id string) string {
+	h := strings.ReplaceAll(id, "-", "")
+	out := make([]byte, 0, flow.RefLen)
+	for i := 0; i+1 < len(h) && len(out) < flow.RefLen; i += 2 {
+		var v byte
+		fmt.Sscanf(h[i:i+2], "%02x", &v)
+		out = append(out, flow.CodeAlphabet[int(v)%len(flow.CodeAlphabet)])
+	}
+	return string(out)
 }
 
 func (b *bookingService) slotsOf(adviserID string, ks []wire.KioskSlot) []flow.Slot {
@@ -277,7 +292,7 @@ func (b *bookingService) resolve(ctx context.Context) error {
 			if err := b.a.store.resolve(ctx, r.ID, reqConfirmed, kb.Code, kb.MeetingURL, wire.MaskPhone(r.Phone)); err != nil {
 				return err
 			}
-			out.Code, out.Status = kb.Code, flow.BookingConfirmed
+			out.Code, out.Status, out.MeetingURL = kb.Code, flow.BookingConfirmed, kb.MeetingURL
 			if !kb.SlotStart.IsZero() {
 				out.Slot = flow.Slot{Start: kb.SlotStart.In(b.a.loc), End: kb.SlotEnd.In(b.a.loc)}
 			}

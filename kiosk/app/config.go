@@ -71,7 +71,30 @@ type Config struct {
 	// PrintOutcomes prints a slip when a booking made offline is confirmed
 	// later (default true).
 	PrintOutcomes *bool `json:"print_outcomes,omitempty"`
+	// OutcomeNotice is how long such a late outcome stays on the home
+	// screen (default 10 minutes; 知道了 removes it sooner).
+	OutcomeNotice Duration `json:"outcome_notice,omitempty"`
+
+	// VideoCommand runs the video client for 开始视频咨询: an argv template
+	// (no shell); "{url}" is replaced by the meeting link (appended when no
+	// argument holds it) and "{dir}" by the data folder. Default:
+	// chromium --kiosk --no-first-run --use-fake-ui-for-media-stream
+	// --user-data-dir={dir}/video-browser {url}.
+	VideoCommand []string `json:"video_command,omitempty"`
+	// VideoEarly is how long before a consultation 开始视频咨询 is offered
+	// (default 10 minutes); it is offered until the slot ends.
+	VideoEarly Duration `json:"video_early,omitempty"`
+
+	// ChimeCommand plays the call chime before a ticket is read out: an
+	// argv template; "{file}" is the chime's WAV file (appended when no
+	// argument holds it). Default: aplay -q {file} when aplay is installed;
+	// [] turns the chime off.
+	ChimeCommand *[]string `json:"chime_command,omitempty"`
 }
+
+// DefaultVideoCommand is the video client when video_command is not set.
+var DefaultVideoCommand = []string{"chromium", "--kiosk", "--no-first-run", "--use-fake-ui-for-media-stream",
+	"--user-data-dir={dir}/video-browser", "{url}"}
 
 // CounterConfig is the staff counter page.
 type CounterConfig struct {
@@ -143,6 +166,12 @@ func (c Config) Check() error {
 		if _, err := time.LoadLocation(c.TimeZone); err != nil {
 			bad = append(bad, fmt.Sprintf("time_zone %q is unknown (install tzdata, or use Asia/Shanghai)", c.TimeZone))
 		}
+	}
+	if c.VideoCommand != nil && (len(c.VideoCommand) == 0 || strings.TrimSpace(c.VideoCommand[0]) == "") {
+		bad = append(bad, `video_command is empty; give the program and its arguments, e.g. ["chromium", "--kiosk", "{url}"]`)
+	}
+	if c.ChimeCommand != nil && len(*c.ChimeCommand) > 0 && strings.TrimSpace((*c.ChimeCommand)[0]) == "" {
+		bad = append(bad, `chime_command starts with an empty program; e.g. ["aplay", "-q", "{file}"], or [] for no chime`)
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("app: %s: %s", ConfigFile, strings.Join(bad, "; "))

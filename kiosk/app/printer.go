@@ -68,8 +68,16 @@ func (s *printService) statusURL(ctx context.Context, t flow.Ticket) string {
 	return base + url.PathEscape(ag.ID()) + "/" + url.PathEscape(qt.Day) + "/" + url.PathEscape(qt.Number)
 }
 
-// PrintBooking implements flow.Printer.
+// PrintBooking implements flow.Printer: the booking slip, or with Status
+// cancelled the cancellation slip.
 func (s *printService) PrintBooking(ctx context.Context, b flow.Booking) error {
+	if b.Status == flow.BookingCancelled {
+		raw, err := s.cancelSlip(b)
+		if err != nil {
+			return fmt.Errorf("app: laying out the cancellation slip %s: %w", b.Code, err)
+		}
+		return s.print(ctx, raw, "cancellation slip")
+	}
 	bk := escpos.Booking{Point: s.a.pointName(), Code: b.Code, Service: b.Service, Adviser: b.AdviserName,
 		Start: b.Slot.Start.In(s.a.loc), End: b.Slot.End.In(s.a.loc), Phone: b.Phone, Confirmed: b.Status == flow.BookingConfirmed}
 	if r, err := s.a.store.requestByCode(ctx, b.Code); err == nil {
@@ -77,6 +85,9 @@ func (s *printService) PrintBooking(ctx context.Context, b flow.Booking) error {
 		if b.Status == flow.BookingConfirmed {
 			bk.URL = r.MeetingURL
 		}
+	}
+	if b.MeetingURL != "" && b.Status == flow.BookingConfirmed {
+		bk.URL = b.MeetingURL
 	}
 	if bk.Phone == "" {
 		bk.Phone = "***********"
@@ -161,4 +172,29 @@ func (s *printService) note(ctx context.Context, part wire.PartStatus, err error
 		}
 		s.a.log.Info("printer works again", "was", prev.Status)
 	}
+}
+
+// cancelSlip says that a booking is cancelled: the contact point, the code,
+// 状态：已取消, the service, the adviser (masked), the time it was for and
+// the masked phone; no meeting link.
+func (s *printService) cancelSlip(b flow.Booking) ([]byte, error) {
+	p := s.a.cfg.paper()
+	e := escpos.NewEncoder(p, escpos.WithReplacement('□'))
+	e.Init().Chinese().Align(escpos.Center)
+	e.Bold(true).Wrap(s.a.pointName()).Bold(false)
+	e.Line("视频咨询取消凭条").Line(strings.Repeat("-", p.Columns))
+	e.Line("预约码").Size(2, 2).Bold(true).Wrap(b.Code).Size(1, 2).Wrap("状态：已取消").Bold(false).Size(1, 1).Align(escpos.Left)
+	if b.Service != "" {
+		e.Wrap("服务：" + b.Service)
+	}
+	if b.AdviserName != "" {
+		e.Wrap("咨询对象：" + wire.MaskName(b.AdviserName))
+	}
+	if st := b.Slot.Start.In(s.a.loc); !b.Slot.Start.IsZero() {
+		e.Wrap("原定时间：" + st.Format("2006年1月2日 15:04"))
+	}
+	e.Wrap("手机：" + escpos.MaskPhone(b.Phone))
+	e.Wrap("这个预约已经取消。\n要咨询，请在本机重新预约。")
+	e.Align(escpos.Center).Line(strings.Repeat("-", p.Columns)).Wrap("法律服务热线：" + escpos.Hotline)
+	return e.Cut().Bytes()
 }

@@ -33,6 +33,15 @@ type Config struct {
 	// Paginate splits an article body into pages that fit the screen; the
 	// kiosk sets it from its layout. The default cuts every 120 characters.
 	Paginate func(body string) []string
+	// NoticeHold is how long a late booking outcome stays on the home
+	// screen (unless 知道了 is tapped first) (10 min).
+	NoticeHold time.Duration
+	// VideoEarly is how long before a consultation's start 开始视频咨询 is
+	// offered (10 min); it is offered until the slot ends.
+	VideoEarly time.Duration
+	// RateOfferHold is how long 去评价 stays on the home screen after a
+	// video call (5 min).
+	RateOfferHold time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 	// Sync runs service calls inline instead of on goroutines (tests).
@@ -50,6 +59,9 @@ const (
 	DefaultTapGuard    = 400 * time.Millisecond
 	DefaultCallTimeout = 20 * time.Second
 	DefaultBookingDays = 6
+	DefaultNoticeHold  = 10 * time.Minute
+	DefaultVideoEarly  = 10 * time.Minute
+	DefaultRateOffer   = 5 * time.Minute
 )
 
 // DefaultBookingServices are the services offered for video consultation.
@@ -82,6 +94,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Paginate == nil {
 		c.Paginate = func(body string) []string { return cutRunes(body, 120) }
+	}
+	if c.NoticeHold <= 0 {
+		c.NoticeHold = DefaultNoticeHold
+	}
+	if c.VideoEarly <= 0 {
+		c.VideoEarly = DefaultVideoEarly
+	}
+	if c.RateOfferHold <= 0 {
+		c.RateOfferHold = DefaultRateOffer
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -119,6 +140,11 @@ type App struct {
 	changedAt time.Time // when the screen last changed (tap guard)
 	idle      bool      // the idle prompt is shown
 
+	// The home screen's band (video.go).
+	offer        *rateOffer
+	outcomes     []Booking // late outcomes waiting to be shown at home
+	outcomeUntil time.Time // when the outcome shown goes (zero: not shown yet)
+
 	mu     sync.Mutex
 	posted []func()
 }
@@ -140,6 +166,17 @@ func New(svc Services, cfg Config) *App {
 	a := &App{cfg: cfg.withDefaults(), svc: svc, ctx: context.Background()}
 	now := a.cfg.Now()
 	a.lastTouch, a.changedAt = now, now.Add(-time.Hour)
+	if u := svc.Updates; u != nil && a.cfg.Notify != nil {
+		if ch := u.Changes(); ch != nil {
+			// A late outcome or a new consultation: the kiosk draws a frame,
+			// whose Tick takes it. Lives as long as the process (one App).
+			go func() {
+				for range ch {
+					a.cfg.Notify()
+				}
+			}()
+		}
+	}
 	return a
 }
 
@@ -187,8 +224,15 @@ func (a *App) Tap(target string) {
 // Tick moves time on: the idle prompt at IdleWarn, home at IdleReset, the
 // thanks screen's return. The kiosk calls it at NextWake and on every frame.
 func (a *App) Tick(now time.Time) {
+	a.takeOutcomes()
 	if a.cur == nil {
 		a.idle = false
+		a.homeTick(a.cfg.Now()) // the clock the band's times were set by
+		return
+	}
+	if h, ok := a.cur.(interface{ holdsIdle() bool }); ok && h.holdsIdle() {
+		a.idle, a.lastTouch = false, now
+		a.drainIfSync()
 		return
 	}
 	quiet := now.Sub(a.lastTouch)
@@ -212,7 +256,10 @@ func (a *App) Tick(now time.Time) {
 // but a touch). With the idle prompt up it is the next countdown second.
 func (a *App) NextWake() time.Time {
 	if a.cur == nil {
-		return time.Time{}
+		return a.homeWake(a.cfg.Now())
+	}
+	if h, ok := a.cur.(interface{ holdsIdle() bool }); ok && h.holdsIdle() {
+		return time.Time{} // the call's end wakes the kiosk (Notify)
 	}
 	var t time.Time
 	if a.idle {
@@ -264,8 +311,13 @@ func (a *App) drainIfSync() {
 // call runs a service call off the UI goroutine (inline with Config.Sync);
 // its result is applied by Drain, but only while flow s is still current.
 func (a *App) call(s screen, job func(ctx context.Context) func()) {
+	a.callWith(s, func() (context.Context, context.CancelFunc) { return context.WithTimeout(a.ctx, a.cfg.CallTimeout) }, job)
+}
+
+// callWith is call with the context from mk (a video call has no time limit).
+func (a *App) callWith(s screen, mk func() (context.Context, context.CancelFunc), job func(ctx context.Context) func()) {
 	run := func() {
-		ctx, cancel := context.WithTimeout(a.ctx, a.cfg.CallTimeout)
+		ctx, cancel := mk()
 		apply := job(ctx)
 		cancel()
 		a.mu.Lock()
@@ -294,7 +346,10 @@ func (a *App) switchTo(s screen) {
 	a.idle = false
 }
 
-func (a *App) goHome() { a.switchTo(nil) }
+func (a *App) goHome() {
+	a.switchTo(nil)
+	a.takeOutcomes()
+}
 
 // View is what to draw now.
 func (a *App) View() View {
@@ -304,6 +359,9 @@ func (a *App) View() View {
 	} else {
 		v = a.cur.view(a)
 		v.Nav = true
+		if n, ok := a.cur.(interface{ navless() bool }); ok && n.navless() {
+			v.Nav = false
+		}
 	}
 	if q := a.svc.Queue; q != nil {
 		if num, win, ok := q.CurrentCall(); ok && num != "" {
@@ -348,6 +406,7 @@ func (a *App) homeView() View {
 	if info.AdviserOnDuty != "" {
 		v.Info = append(v.Info, Field{Label: "今天值班：", Value: info.AdviserOnDuty})
 	}
+	a.homeBand(&v, a.cfg.Now())
 	return v
 }
 
@@ -361,6 +420,8 @@ func (a *App) tapHome(target string) {
 		a.switchTo(newEducation(a))
 	case TargetRating:
 		a.switchTo(newRating("", ""))
+	default:
+		a.tapBand(target, a.cfg.Now())
 	}
 }
 

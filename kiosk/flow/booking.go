@@ -75,6 +75,9 @@ func (b *bookingFlow) view(a *App) View {
 			all[i] = Button{Label: s}
 		}
 		v.Choices, v.Pager = choices(b.page, all)
+		if a.svc.MyBookings != nil {
+			v.Actions = []Button{{ID: TargetMyBooking, Label: "查看、取消或改约", Tone: ToneChoice}}
+		}
 	case stepAdviser:
 		v.Screen = ScreenBookingAdviser
 		v.Prompt = "第2步：请选律师或法律顾问"
@@ -185,7 +188,8 @@ func slotButtons(slots []Slot) []Button {
 }
 
 func keypad(phone string) *Keypad {
-	k := &Keypad{Display: groupPhone(phone), Count: len(phone)}
+	k := &Keypad{Display: groupPhone(phone), Count: len(phone), Columns: 3,
+		Hint: "已输入" + fmt.Sprint(len(phone)) + "位，共11位"}
 	for _, d := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9} {
 		k.Keys = append(k.Keys, Button{ID: KeyTarget(d), Label: fmt.Sprint(d), Tone: ToneKey})
 	}
@@ -237,6 +241,10 @@ func (b *bookingFlow) tap(a *App, id string) {
 	}
 	switch b.step {
 	case stepService:
+		if id == TargetMyBooking {
+			a.switchTo(newMyBooking())
+			return
+		}
 		if isChoice {
 			b.service = b.services[i]
 			b.advisers = ownFirst(a.svc.Bookings.Advisers(b.service))

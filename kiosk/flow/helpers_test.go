@@ -24,6 +24,9 @@ type kit struct {
 	book    *flowtest.Bookings
 	ratings *flowtest.Ratings
 	speaker *flowtest.Speaker
+	mine    *flowtest.MyBookings
+	video   *flowtest.Video
+	updates *flowtest.Updates
 	seen    []flow.View // every view shown after a tap
 }
 
@@ -32,6 +35,13 @@ func newKit(t *testing.T, cfg ...func(*flow.Config)) *kit {
 	k := &kit{t: t, clock: flowtest.NewClock(start), queue: flowtest.NewQueue(), printer: &flowtest.Printer{}, ratings: &flowtest.Ratings{}}
 	k.queue.Now = k.clock.Now
 	k.book = flowtest.NewBookings(start, start.AddDate(0, 0, 1), start.AddDate(0, 0, 3))
+	k.mine = &flowtest.MyBookings{Phone: "13812345678", Booking: flow.BookingInfo{
+		Code: "K7M2QX", Status: flow.BookingConfirmed, Service: "法律咨询", AdviserID: "adviser-lin", AdviserName: "林志明",
+		Slot:  flow.Slot{Start: time.Date(2025, 11, 28, 14, 30, 0, 0, cst), End: time.Date(2025, 11, 28, 15, 0, 0, 0, cst)},
+		Phone: "138****5678", MeetingURL: "https://meet.example.cn/lawpoint-k7m2qx",
+	}}
+	k.video = &flowtest.Video{}
+	k.updates = flowtest.NewUpdates()
 	c := flow.Config{Now: k.clock.Now, Sync: true, Paginate: func(body string) []string { return strings.Split(body, "|") }}
 	for _, f := range cfg {
 		f(&c)
@@ -42,7 +52,8 @@ func newKit(t *testing.T, cfg ...func(*flow.Config)) *kit {
 			{ID: "aid", Title: "怎样申请法律援助", Body: "第一页：带上身份证。|第二页：拨打12348。|第三页：到司法所。"},
 			{ID: "fraud", Title: "谨防电信诈骗", Body: "陌生来电要转账，先挂电话再核实。"},
 		},
-		Info: flow.StaticInfo{PointName: "坝下村法律服务联系点", Hotline: "12348", AdviserOnDuty: "林志明 法律顾问"},
+		Info:       flow.StaticInfo{PointName: "坝下村法律服务联系点", Hotline: "12348", AdviserOnDuty: "林志明 法律顾问"},
+		MyBookings: k.mine, Video: k.video, Updates: k.updates,
 	}, c)
 	return k
 }

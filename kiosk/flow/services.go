@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -86,6 +87,7 @@ type Booking struct {
 	AdviserName string
 	Slot        Slot
 	Phone       string
+	MeetingURL  string // the video link (confirmed bookings), printed as a QR code
 }
 
 // Bookings is the video-consultation booking service.
@@ -158,4 +160,83 @@ type Services struct {
 	Ratings  Ratings
 	Info     InfoSource
 	Speaker  Speaker
+	// MyBookings, Video and Updates may be nil: no 我的预约, no
+	// 开始视频咨询, no late outcomes on screen.
+	MyBookings MyBookings
+	Video      Video
+	Updates    Updates
+}
+
+// BookingCancelled is a booking cancelled with its code and phone number
+// (the status of a BookingInfo, and of a Booking handed to the printer for
+// a cancellation slip).
+const BookingCancelled BookingStatus = "cancelled"
+
+// BookingInfo is a booking found by its code and phone number ("我的预约").
+type BookingInfo struct {
+	Code        string        // the fleet's 6-character code (or the 8-character reference while pending)
+	Status      BookingStatus // confirmed, cancelled, pending (待确认) or taken (could not be made)
+	Service     string        // 法律咨询
+	AdviserID   string
+	AdviserName string
+	Slot        Slot
+	Phone       string // masked: 138****5678
+	MeetingURL  string
+}
+
+// MyBookings finds, cancels and moves a booking by its code and the phone
+// number it was made with. Errors: ErrBookingNotFound (wrong code or wrong
+// phone: the fleet does not say which), ErrTooManyTries, ErrTooLate,
+// ErrBookingGone, a *SlotTakenError, or anything else with a UserMessage.
+type MyBookings interface {
+	Lookup(ctx context.Context, code, phone string) (BookingInfo, error)
+	Cancel(ctx context.Context, code, phone string) (BookingInfo, error)
+	Reschedule(ctx context.Context, code, phone string, to Slot) (BookingInfo, error)
+}
+
+// The refusals of MyBookings that the screens put in their own words.
+var (
+	ErrBookingNotFound = errors.New("flow: no booking with that code and phone number")
+	ErrTooManyTries    = errors.New("flow: too many wrong codes or phone numbers; wait a minute")
+	ErrTooLate         = errors.New("flow: the consultation has started or passed and can no longer change")
+	ErrBookingGone     = errors.New("flow: the booking is cancelled and cannot be moved")
+)
+
+// SlotTakenError: the slot asked for went meanwhile; Next are the same
+// adviser's next free slots.
+type SlotTakenError struct{ Next []Slot }
+
+func (e *SlotTakenError) Error() string { return "flow: the slot was taken" }
+
+// Consultation is a confirmed booking made or looked up at this kiosk,
+// whose video call can be started here during its time.
+type Consultation struct {
+	Code        string
+	Service     string
+	AdviserName string
+	Slot        Slot
+	MeetingURL  string
+}
+
+// Video runs consultations' video calls.
+type Video interface {
+	// Consultations are the confirmed bookings made or looked up at this
+	// kiosk that have not ended. It is called often: keep it cheap.
+	Consultations() []Consultation
+	// Call runs the external video client with the consultation's meeting
+	// link and returns when the client exits, or when ctx ends (the client
+	// is then stopped). An error means the call could not start; its
+	// UserMessage is shown.
+	Call(ctx context.Context, c Consultation) error
+}
+
+// Updates are what the services learn on their own, while the screens may
+// be anywhere.
+type Updates interface {
+	// Changes signals (without blocking the sender) that there are
+	// outcomes to take or that the consultations changed.
+	Changes() <-chan struct{}
+	// TakeOutcomes hands over, once each, the fleet's late answers to
+	// bookings kept as 待确认 (Status confirmed or taken).
+	TakeOutcomes() []Booking
 }

@@ -25,6 +25,15 @@ const (
 	ScreenRatingScore    Screen = "rating/score"
 	ScreenRatingReasons  Screen = "rating/reasons"
 	ScreenRatingThanks   Screen = "rating/thanks"
+	ScreenMyCode         Screen = "mybooking/code"   // 我的预约: the code on a large keypad
+	ScreenMyPhone        Screen = "mybooking/phone"  // the phone number
+	ScreenMyShow         Screen = "mybooking/show"   // the booking found, with 改约 / 取消预约
+	ScreenMyCancel       Screen = "mybooking/cancel" // 确定要取消吗？
+	ScreenMyDay          Screen = "mybooking/day"    // 改约: another day
+	ScreenMySlot         Screen = "mybooking/slot"   // 改约: another time
+	ScreenMyMove         Screen = "mybooking/move"   // 改约: confirm the new time
+	ScreenMyDone         Screen = "mybooking/done"   // cancelled or moved
+	ScreenVideoCall      Screen = "video/call"       // 视频通话中…
 )
 
 // Tap targets. Buttons in a View carry these IDs; Tap takes them.
@@ -47,6 +56,16 @@ const (
 	TargetDone      = "act.done"        // 完成 (back to home)
 	TargetRetry     = "act.retry"       // 再试一次
 	TargetOtherDay  = "act.otherday"    // 换一天
+	TargetMyBooking = "booking.mine"    // booking service screen: 我的预约 (查看、取消、改约)
+	TargetCodeOK    = "code.ok"         // code keypad: 下一步
+	TargetCancelBk  = "mine.cancel"     // 取消预约
+	TargetCancelYes = "mine.cancel.yes" // 确定取消
+	TargetMove      = "mine.move"       // 改约
+	TargetMoveOK    = "mine.move.ok"    // 确认改约
+	TargetVideo     = "video.start"     // 开始视频咨询 (home band, lookup result)
+	TargetVideoEnd  = "video.end"       // 结束视频 (while the call runs)
+	TargetVideoRate = "video.rate"      // 去评价 (home band after a call)
+	TargetDismiss   = "home.dismiss"    // 知道了 / 不用了 (home band)
 
 	targetChoicePrefix = "choice."
 	targetKeyPrefix    = "key."
@@ -60,6 +79,10 @@ func ChoiceTarget(i int) string { return fmt.Sprintf("%s%d", targetChoicePrefix,
 
 // KeyTarget is the keypad key for digit d.
 func KeyTarget(d int) string { return fmt.Sprintf("%s%d", targetKeyPrefix, d) }
+
+// CharKeyTarget is the booking-code keypad key for character c (2-9, A-Z
+// without I and O).
+func CharKeyTarget(c rune) string { return targetKeyPrefix + string(c) }
 
 // FaceTarget is the rating face for score (1..4).
 func FaceTarget(score int) string { return fmt.Sprintf("%s%d", targetFacePrefix, score) }
@@ -157,11 +180,14 @@ type TicketCard struct {
 	Time     string // 取号时间 11月27日 09:32
 }
 
-// Keypad is the phone-number entry.
+// Keypad is the phone-number entry (3 columns) or the booking-code entry
+// (8 columns: 2-9 and the letters, then 删除 and 清空).
 type Keypad struct {
-	Display string   // the digits typed so far, grouped: 138 1234 5678
-	Count   int      // digits typed
-	Keys    []Button // 1..9, 删除, 0, 清空
+	Display string   // what is typed so far, grouped: 138 1234 5678, or K 7 M _ _ _
+	Count   int      // characters typed
+	Keys    []Button // 1..9, 删除, 0, 清空; or the code's 32 characters, 删除, 清空
+	Hint    string   // 已输入3位，共11位
+	Columns int      // 3 (phone) or 8 (booking code); 0 means 3
 }
 
 // BigCode is a booking code shown large.

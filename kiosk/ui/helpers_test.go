@@ -87,7 +87,15 @@ func scenes(t *testing.T) []scene {
 		{ID: "d", Title: "邻里纠纷找调解", Body: "村里就有人民调解委员会。"},
 		{ID: "e", Title: "民法典", Body: "社会生活的百科全书。"},
 	}
+	mine := &flowtest.MyBookings{Phone: "13812345678", Misses: 2, Booking: flow.BookingInfo{
+		Code: "K7M2QX", Status: flow.BookingConfirmed, Service: "法律援助", AdviserID: "adviser-lin", AdviserName: "林志明",
+		Slot:  flow.Slot{Start: time.Date(2025, 11, 27, 8, 20, 0, 0, cst), End: time.Date(2025, 11, 27, 8, 50, 0, 0, cst)},
+		Phone: "138****5678", MeetingURL: "https://meet.example.cn/x",
+	}}
+	video := &flowtest.Video{}
+	updates := flowtest.NewUpdates()
 	app := flow.New(flow.Services{
+		MyBookings: mine, Video: video, Updates: updates,
 		Queue: q, Printer: pr, Bookings: bk, Ratings: rt, Content: arts, Speaker: &flowtest.Speaker{},
 		Info: flow.StaticInfo{PointName: "仙游县榜头镇坝下村法律服务联系点", Hotline: "12348", AdviserOnDuty: "林志明 法律顾问"},
 	}, flow.Config{Now: clock.Now, Sync: true, Paginate: ui.Paginator(m)})
@@ -99,7 +107,7 @@ func scenes(t *testing.T) []scene {
 		clock.Advance(time.Second)
 		b, ok := app.View().Find(label)
 		if !ok {
-			t.Fatalf("no %q on %s", label, app.View().Screen)
+			t.Fatalf("no %q on %s:\n%s", label, app.View().Screen, app.View().Text())
 		}
 		app.Tap(b.ID)
 		snap(string(app.View().Screen) + " after " + label)
@@ -176,6 +184,106 @@ func scenes(t *testing.T) []scene {
 	rt.Err = errors.New("disk full")
 	tap("提交评价")
 	tap("首页")
+
+	// 我的预约: the code keypad, a miss, the booking, cancel, move.
+	tap("预约视频咨询")
+	tap("查看、取消或改约")
+	for _, c := range "K7M2QA" {
+		tap(string(c))
+	}
+	tap("下一步")
+	for _, d := range "13812345678" {
+		tap(string(d))
+	}
+	tap("查找预约")
+	tap("删除")
+	tap("X")
+	tap("下一步")
+	tap("查找预约")
+	tap("取消预约")
+	mine.Err = errors.New("app: fleet: 现在连不上县里的系统，请稍后再试，或拨打12348")
+	tap("确定取消")
+	mine.Err = nil
+	tap("确定取消")
+	pr.Err = flowtest.ErrPaperOut
+	tap("完成")
+	mine.Booking.Status = flow.BookingConfirmed
+	mine.Booking.Slot = flow.Slot{Start: time.Date(2025, 11, 28, 9, 0, 0, 0, cst), End: time.Date(2025, 11, 28, 9, 30, 0, 0, cst)}
+	tap("预约视频咨询")
+	tap("查看、取消或改约")
+	for _, c := range "K7M2QX" {
+		tap(string(c))
+	}
+	tap("下一步")
+	for _, d := range "13812345678" {
+		tap(string(d))
+	}
+	tap("查找预约")
+	tap("改约")
+	tap("明天 11月28日")
+	mine.Taken = []flow.Slot{{Start: time.Date(2025, 11, 28, 16, 45, 0, 0, cst), End: time.Date(2025, 11, 28, 17, 15, 0, 0, cst)}}
+	tap("上午10:00")
+	tap("确认改约")
+	tap("下午4:45")
+	tap("确认改约")
+	pr.Err = nil
+	tap("首页")
+	mine.Booking.Slot = flow.Slot{Start: time.Date(2025, 11, 27, 8, 30, 0, 0, cst), End: time.Date(2025, 11, 27, 9, 0, 0, 0, cst)}
+	tap("预约视频咨询")
+	tap("查看、取消或改约")
+	for _, c := range "K7M2QX" {
+		tap(string(c))
+	}
+	tap("下一步")
+	for _, d := range "13812345678" {
+		tap(string(d))
+	}
+	tap("查找预约")
+	for i := 0; i < 3; i++ { // two misses, then too many
+		tap("首页")
+		tap("预约视频咨询")
+		tap("查看、取消或改约")
+		for _, c := range "ABCDEFGH" {
+			tap(string(c))
+		}
+		tap("下一步")
+		for _, d := range "13812345678" {
+			tap(string(d))
+		}
+		tap("查找预约")
+	}
+	tap("首页")
+
+	// The home band: a late outcome (with a call), the video call, 去评价.
+	updates.Push(flow.Booking{Code: "K7M2QX", Status: flow.BookingTaken, AdviserName: "欧阳明华", Phone: "13812345678",
+		Slot: flow.Slot{Start: time.Date(2025, 11, 28, 14, 30, 0, 0, cst)}})
+	updates.Push(flow.Booking{Code: "K7M2QX", Status: flow.BookingConfirmed, AdviserName: "林志明", Phone: "13812345678",
+		Slot: flow.Slot{Start: time.Date(2025, 11, 28, 9, 0, 0, 0, cst)}})
+	app.Tick(clock.Now())
+	snap("home with a late outcome")
+	q.Call("A012", "2")
+	snap("home with a late outcome and a call")
+	tap("知道了")
+	q.Call("", "")
+	video.List = []flow.Consultation{{Code: "K7M2QX", Service: "法律咨询", AdviserName: "欧阳明华",
+		Slot: flow.Slot{Start: clock.Now(), End: clock.Now().Add(30 * time.Minute)}, MeetingURL: "https://meet.example.cn/x"}}
+	snap("home with the video call")
+	q.Call("A012", "2")
+	snap("home with the video call and a call")
+	q.Call("", "")
+	video.Err = errors.New("app: video: 这台机器没有装视频软件，请找工作人员，或用手机扫预约单上的二维码")
+	tap("开始视频咨询")
+	video.Err = nil
+	tap("完成")
+	tap("开始视频咨询") // the fake client exits at once: home with 去评价
+	snap("home after a call")
+	q.Call("A012", "2")
+	snap("home after a call with a call")
+	q.Call("", "")
+	clock.Advance(31 * time.Minute)
+	app.Tick(clock.Now())
+	snap("home after a call, slot over")
+
 	tap("取号")
 	app.Tick(clock.Advance(50 * time.Second))
 	snap("idle prompt")

@@ -146,6 +146,9 @@ func (l *builder) home(v flow.View) {
 		l.text(band.inset(4), v.Call, 36, MinMainText, Ink, CallBand, AlignCenter, RoleMain)
 		tilesBottom = band.y - gap
 	}
+	if v.Notice != nil || len(v.Actions) > 0 {
+		tilesBottom = l.homeBand(v, tilesBottom+gap-6) - gap
+	}
 	area := box{margin, top.bottom() + gap, BaseW - 2*margin, tilesBottom - top.bottom() - gap}
 	rows := []box{area.rows(0, (area.h-gap)/2), area.rows((area.h+gap)/2, (area.h-gap)/2)}
 	for i, t := range v.Tiles {
@@ -164,6 +167,35 @@ func (l *builder) home(v flow.View) {
 	}
 }
 
+// homeBand is the home screen's notice with its buttons (开始视频咨询, 知道了,
+// 去评价…), a band above the call band and the footer, its bottom at
+// bottom; it returns its top. The four tiles keep the rest.
+func (l *builder) homeBand(v flow.View, bottom float64) float64 {
+	const h = 84.0
+	nb := box{margin, bottom - h, BaseW - 2*margin, h}
+	kind := "info"
+	if v.Notice != nil && v.Notice.Kind != "" {
+		kind = string(v.Notice.Kind)
+	}
+	st := noticeStyles[kind]
+	l.rect(nb, st.Fill, st.Border, 2, 10)
+	in := nb.inset(8)
+	bw := 240.0
+	if len(v.Actions) > 1 {
+		bw = 200
+	}
+	right := in.right()
+	for i := len(v.Actions) - 1; i >= 0; i-- {
+		b := box{right - bw, in.y, bw, in.h}
+		l.button(b, v.Actions[i], 34)
+		right = b.x - gap
+	}
+	if v.Notice != nil {
+		l.text(box{in.x + 4, in.y, right - in.x - 4, in.h}, v.Notice.Text, 26, MinBodyText, st.Ink, st.Fill, AlignLeft, RoleBody)
+	}
+	return nb.y
+}
+
 // step lays out every screen but home: the header with 返回, title and 首页,
 // a prompt, the body, and a bottom bar with the pager and the actions.
 func (l *builder) step(v flow.View) {
@@ -180,6 +212,8 @@ func (l *builder) step(v flow.View) {
 	switch {
 	case v.Notice != nil && choiceScreen && v.Busy == "":
 		// the notice is shown where the prompt would be
+	case v.Notice != nil && v.Keypad != nil && v.Keypad.Columns > 3 && v.Busy == "":
+		// the code keypad shows the notice where the prompt would be
 	case v.Call != "" && v.Screen == flow.ScreenTicketIssued:
 		l.rect(box{0, promptTop - 2, BaseW, promptH + 4}, CallBand, color.RGBA{}, 0, 0)
 		l.text(prompt, v.Call, 30, MinMainText, Ink, CallBand, AlignCenter, RoleMain)
@@ -301,7 +335,8 @@ func (l *builder) bar(v flow.View) {
 	if len(v.Actions) > 0 {
 		aw := 240.0
 		if v.Pager == nil || v.Pager.Pages <= 1 {
-			aw = 300
+			n := float64(len(v.Actions))
+			aw = math.Min(300, (bar.w-gap*(n-1))/n)
 			total := aw*float64(len(v.Actions)) + gap*float64(len(v.Actions)-1)
 			right = bar.x + (bar.w+total)/2
 		}
@@ -342,6 +377,10 @@ func (l *builder) ticket(body box, v flow.View) {
 
 func (l *builder) keypad(v flow.View) {
 	k := v.Keypad
+	if k.Columns > 3 {
+		l.wideKeypad(v)
+		return
+	}
 	left := box{margin, bodyTop, 376, BaseH - margin - bodyTop}
 	disp := left.rows(0, 84)
 	l.rect(disp, White, Border, 3, 10)
@@ -354,7 +393,11 @@ func (l *builder) keypad(v flow.View) {
 		ink = GreyInk
 	}
 	l.text(disp.inset(8), shown, 46, MinMainText, ink, White, AlignCenter, RoleMain)
-	l.text(left.rows(90, 32), "已输入"+itoa(k.Count)+"位，共11位", 24, MinBodyText, Ink, Background, AlignLeft, RoleBody)
+	hint := k.Hint
+	if hint == "" {
+		hint = "已输入" + itoa(k.Count) + "位，共11位"
+	}
+	l.text(left.rows(90, 32), hint, 24, MinBodyText, Ink, Background, AlignLeft, RoleBody)
 	action := box{left.x, left.bottom() - 80, left.w, 80}
 	rest := box{left.x, left.y + 128, left.w, action.y - gap - left.y - 128}
 	l.notice(rest, v.Notice, 24)
@@ -371,6 +414,55 @@ func (l *builder) keypad(v flow.View) {
 			size = 30
 		}
 		l.button(cell, key, size)
+	}
+}
+
+// wideKeypad is the booking-code keypad: a row with what is typed, 删除,
+// 清空 and 下一步, then the characters in rows of Columns keys (2-9 on
+// the first row, the letters in order below). A notice takes the prompt's
+// place.
+func (l *builder) wideKeypad(v flow.View) {
+	k := v.Keypad
+	if n := v.Notice; n != nil {
+		st := noticeStyles[string(n.Kind)]
+		nb := box{margin, promptTop - 2, BaseW - 2*margin, promptH + 4}
+		l.rect(nb, st.Fill, st.Border, 2, 8)
+		l.text(box{nb.x + 12, nb.y + 3, nb.w - 24, nb.h - 6}, n.Text, 28, MinBodyText, st.Ink, st.Fill, AlignLeft, RoleBody)
+	}
+	row := box{margin, bodyTop, BaseW - 2*margin, 64}
+	disp := row.cols(0, 300)
+	l.rect(disp, White, Border, 3, 10)
+	ink := Ink
+	if k.Count == 0 {
+		ink = GreyInk
+	}
+	l.text(disp.inset(6), k.Display, 40, MinMainText, ink, White, AlignCenter, RoleMain)
+	var keys, side []flow.Button
+	for _, key := range k.Keys {
+		if key.Tone == flow.ToneKey {
+			keys = append(keys, key)
+		} else {
+			side = append(side, key)
+		}
+	}
+	x := disp.right() + gap
+	for _, b := range side {
+		l.button(box{x, row.y, 110, row.h}, b, 30)
+		x += 110 + gap
+	}
+	for i, a := range v.Actions {
+		w := (row.right() - x - gap*float64(len(v.Actions)-i-1)) / float64(len(v.Actions)-i)
+		l.button(box{x, row.y, w, row.h}, a, 34)
+		x += w + gap
+	}
+	const keyGap = 8.0
+	pad := box{margin, row.bottom() + keyGap, BaseW - 2*margin, BaseH - 6 - row.bottom() - keyGap}
+	cols := k.Columns
+	rows := (len(keys) + cols - 1) / cols
+	rowH := (pad.h - keyGap*float64(rows-1)) / float64(rows)
+	for i, key := range keys {
+		cell := pad.rows(float64(i/cols)*(rowH+keyGap), rowH).splitX(cols, keyGap)[i%cols]
+		l.button(cell, key, 36)
 	}
 }
 

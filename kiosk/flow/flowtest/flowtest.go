@@ -269,3 +269,166 @@ func (s *Speaker) Speak(ctx context.Context, text string) error {
 
 // ErrPaperOut is what a printer out of paper says.
 var ErrPaperOut = errors.New("escpos: 打印机缺纸")
+
+// MyBookings is a fake of the fleet's lookup, cancel and reschedule by code
+// and phone: one booking (Booking) under Code and Phone; a wrong code or
+// phone is flow.ErrBookingNotFound, and after Misses of them in a row
+// flow.ErrTooManyTries. Taken, when set, refuses the next reschedule with
+// those next slots.
+type MyBookings struct {
+	mu      sync.Mutex
+	Booking flow.BookingInfo
+	Phone   string
+	Misses  int // wrong tries before ErrTooManyTries (0: never)
+	Err     error
+	Taken   []flow.Slot
+	missed  int
+	Calls   []string // "lookup K7M2QX", "cancel K7M2QX", "move K7M2QX 2025-11-28T14:30"
+}
+
+func (m *MyBookings) check(what, code, phone string) error {
+	m.Calls = append(m.Calls, what+" "+code)
+	if m.Err != nil {
+		return m.Err
+	}
+	if m.Misses > 0 && m.missed >= m.Misses {
+		return flow.ErrTooManyTries
+	}
+	if code != m.Booking.Code || phone != m.Phone {
+		m.missed++
+		return flow.ErrBookingNotFound
+	}
+	return nil
+}
+
+// Lookup implements flow.MyBookings.
+func (m *MyBookings) Lookup(_ context.Context, code, phone string) (flow.BookingInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("lookup", code, phone); err != nil {
+		return flow.BookingInfo{}, err
+	}
+	return m.Booking, nil
+}
+
+// Cancel implements flow.MyBookings.
+func (m *MyBookings) Cancel(_ context.Context, code, phone string) (flow.BookingInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("cancel", code, phone); err != nil {
+		return flow.BookingInfo{}, err
+	}
+	m.Booking.Status = flow.BookingCancelled
+	return m.Booking, nil
+}
+
+// Reschedule implements flow.MyBookings.
+func (m *MyBookings) Reschedule(_ context.Context, code, phone string, to flow.Slot) (flow.BookingInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("move", code, phone); err != nil {
+		return flow.BookingInfo{}, err
+	}
+	m.Calls[len(m.Calls)-1] += " " + to.Start.Format("2006-01-02T15:04")
+	if m.Taken != nil {
+		next := m.Taken
+		m.Taken = nil
+		return flow.BookingInfo{}, &flow.SlotTakenError{Next: next}
+	}
+	if m.Booking.Status == flow.BookingCancelled {
+		return flow.BookingInfo{}, flow.ErrBookingGone
+	}
+	m.Booking.Slot = to
+	return m.Booking, nil
+}
+
+// Video is a fake video client: Call records the consultation and, with
+// Hold, waits until Release (or the context ends); Err fails the start.
+type Video struct {
+	mu     sync.Mutex
+	List   []flow.Consultation
+	Err    error
+	Hold   bool
+	Calls  []flow.Consultation
+	Ended  bool // the last call's context was cancelled (结束视频)
+	cancel chan struct{}
+}
+
+// Consultations implements flow.Video.
+func (v *Video) Consultations() []flow.Consultation {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]flow.Consultation(nil), v.List...)
+}
+
+// Call implements flow.Video.
+func (v *Video) Call(ctx context.Context, c flow.Consultation) error {
+	v.mu.Lock()
+	v.Calls = append(v.Calls, c)
+	err, hold := v.Err, v.Hold
+	if hold && v.cancel == nil {
+		v.cancel = make(chan struct{})
+	}
+	ch := v.cancel
+	v.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if hold {
+		select {
+		case <-ch:
+			v.mu.Lock()
+			v.cancel = nil
+			v.mu.Unlock()
+		case <-ctx.Done():
+			v.mu.Lock()
+			v.Ended = true
+			v.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// Release lets a held call end (the video client exits), also one that
+// has not started yet.
+func (v *Video) Release() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cancel == nil {
+		v.cancel = make(chan struct{})
+	}
+	close(v.cancel)
+}
+
+// Updates is a fake source of late booking outcomes.
+type Updates struct {
+	mu      sync.Mutex
+	pending []flow.Booking
+	changes chan struct{}
+}
+
+// NewUpdates returns an empty Updates.
+func NewUpdates() *Updates { return &Updates{changes: make(chan struct{}, 1)} }
+
+// Push adds an outcome and signals the change.
+func (u *Updates) Push(b flow.Booking) {
+	u.mu.Lock()
+	u.pending = append(u.pending, b)
+	u.mu.Unlock()
+	select {
+	case u.changes <- struct{}{}:
+	default:
+	}
+}
+
+// Changes implements flow.Updates.
+func (u *Updates) Changes() <-chan struct{} { return u.changes }
+
+// TakeOutcomes implements flow.Updates.
+func (u *Updates) TakeOutcomes() []flow.Booking {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := u.pending
+	u.pending = nil
+	return out
+}
