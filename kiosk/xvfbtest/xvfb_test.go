@@ -341,7 +341,7 @@ func TestTicketBookingRatingByClicks(t *testing.T) {
 			}
 			shots["booking-confirm"] = r.shot("booking-confirm")
 			s = r.tap("确认预约")
-			if s.Screen != "booking/result" || len(s.BookingCode) != 4 || !strings.Contains(s.Text, "待确认") {
+			if s.Screen != "booking/result" || s.BookingCode == "" || !strings.Contains(s.Text, "待确认") {
 				t.Fatalf("booking result: %s code %q: %q", s.Screen, s.BookingCode, s.Text)
 			}
 			shots["booking-result"] = r.shot("booking-result")
