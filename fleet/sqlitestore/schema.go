@@ -304,4 +304,22 @@ CREATE INDEX events_ticket_day ON events (device_id,
 	(CASE WHEN json_valid(CAST(payload AS TEXT)) THEN json_extract(CAST(payload AS TEXT), '$.data.day') END), device_seq)
 	WHERE type IN ('ticket.issued', 'ticket.called', 'ticket.served', 'ticket.no_show');
 `,
+	// 7: schedule drafts (issue 6): a township operator's new or changed
+	// schedule waits here until a county administrator approves (it is
+	// then stored through the Library) or rejects it.
+	`
+CREATE TABLE schedule_drafts (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	schedule_id TEXT NOT NULL,
+	body        TEXT NOT NULL,
+	author      TEXT NOT NULL,
+	township    TEXT NOT NULL DEFAULT '',
+	created_us  INTEGER NOT NULL,
+	state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'approved', 'rejected')),
+	decider     TEXT NOT NULL DEFAULT '',
+	decided_us  INTEGER,
+	note        TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX schedule_drafts_state ON schedule_drafts (state, id);
+`,
 }

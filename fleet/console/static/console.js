@@ -101,4 +101,33 @@
     };
     setTimeout(poll, 2000);
   }
+
+  // Rollout progress (notice and schedule pages): poll the JSON while
+  // anything is pending, and update the bar, the counts and each row.
+  var ro = document.querySelector("[data-rollout]");
+  if (ro) {
+    var rurl = ro.getAttribute("data-rollout"), rtries = 0;
+    var set = function (sel, v) { var el = ro.querySelector(sel); if (el) { el.textContent = v; } };
+    var rpoll = function () {
+      fetch(rurl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          var bar = document.getElementById("rollout-bar");
+          if (bar) { bar.max = d.total || 1; bar.value = d.converged; bar.textContent = d.percent + "%"; }
+          set(".r-converged", d.converged); set(".r-total", d.total);
+          set(".r-pending", d.pending); set(".r-failed", d.failed);
+          (d.devices || []).forEach(function (dv) {
+            var row = ro.querySelector('tr[data-device="' + dv.id + '"]');
+            if (!row) { return; }
+            var b = row.querySelector(".badge");
+            b.className = "badge " + dv.status; b.textContent = dv.status_name;
+            row.cells[4].textContent = dv.reason || "";
+            row.cells[5].textContent = dv.online ? "在线" : "离线";
+          });
+          if (++rtries < 720) { setTimeout(rpoll, d.done ? 30000 : 5000); }
+        })
+        .catch(function () { if (++rtries < 720) { setTimeout(rpoll, 15000); } });
+    };
+    setTimeout(rpoll, 5000);
+  }
 })();

@@ -1,0 +1,131 @@
+package console
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"lawpoint/content"
+	"lawpoint/fleet"
+)
+
+type weekCell struct {
+	Text     string
+	Class    string // "", "play" or "conflict"
+	Schedule []string
+}
+
+type weekRow struct {
+	Hour  int
+	Cells [7]weekCell
+}
+
+type weekData struct {
+	Device  fleet.Device
+	Devices []option
+	Region  string
+	Days    [7]string
+	Rows    []weekRow
+	Monday  string
+	None    bool
+}
+
+// weekPage shows which schedule plays when, Monday to Sunday by hour, for
+// one device (?device=) or a representative device of a region
+// (?region=): the first of the region's devices, resolved with the content
+// compiler's plan (content.Compiled.Plan), as the Distributor does.
+func (c *Console) weekPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	ctx := r.Context()
+	region := strings.TrimSuffix(trimmed(r, "region"), "/")
+	if region == "" {
+		region = rc.acct.Scope()
+	}
+	if !rc.acct.CanSee(region) {
+		c.deny(w, r, rc, "week", region, "只能查看本乡镇的排期。")
+		return
+	}
+	devs, err := c.cfg.Registry.Devices(ctx, fleet.Filter{Region: region})
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	d := weekData{Region: region}
+	for _, dv := range devs {
+		d.Devices = append(d.Devices, option{dv.ID, dv.ID + "（" + dv.Region + "）"})
+	}
+	want := trimmed(r, "device")
+	i := slices.IndexFunc(devs, func(dv fleet.Device) bool { return dv.ID == want })
+	if want != "" && i < 0 {
+		c.errorPage(w, r, rc, http.StatusNotFound, "设备不存在", "该区域内没有这台设备，或您无权查看。")
+		return
+	}
+	if len(devs) == 0 {
+		d.None = true
+		c.page(w, r, rc, http.StatusOK, "week", "排期周视图", "schedules", d)
+		return
+	}
+	d.Device = devs[max(i, 0)]
+	set, _, err := c.cfg.Library.Set(ctx)
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	comp, err := content.Compile(set)
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	now := c.now().In(shanghai)
+	if day, err := time.ParseInLocation("2006-01-02", trimmed(r, "week"), shanghai); err == nil {
+		now = day
+	}
+	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, shanghai)
+	monday = monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
+	d.Monday = monday.Format("2006-01-02")
+	plan := comp.Plan(fleet.ContentDevice(d.Device), monday, 7*24*time.Hour)
+	for k := range 7 {
+		day := monday.AddDate(0, 0, k)
+		d.Days[k] = weekdayNames[day.Weekday()] + " " + day.Format("01-02")
+	}
+	for h := range 24 {
+		row := weekRow{Hour: h}
+		for k := range 7 {
+			from := monday.AddDate(0, 0, k).Add(time.Duration(h) * time.Hour)
+			to := from.Add(time.Hour)
+			var names []string
+			cell := weekCell{}
+			for _, sg := range plan.Segments {
+				if !sg.Start.Before(to) || !sg.End.After(from) {
+					continue
+				}
+				switch sg.Answer.Source {
+				case content.SourceNotice:
+					names = append(names, "紧急通知")
+				default:
+					for _, p := range sg.Answer.Programmes {
+						n := p.ScheduleID
+						if n == "" {
+							n = "默认节目"
+						} else {
+							cell.Schedule = append(cell.Schedule, n)
+						}
+						names = append(names, n)
+					}
+					if len(sg.Answer.Programmes) > 1 {
+						cell.Class = "conflict"
+					}
+				}
+			}
+			slices.Sort(names)
+			names = slices.Compact(names)
+			cell.Text = strings.Join(names, "、")
+			if cell.Class == "" && len(cell.Schedule) > 0 {
+				cell.Class = "play"
+			}
+			row.Cells[k] = cell
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	c.page(w, r, rc, http.StatusOK, "week", "排期周视图", "schedules", d)
+}
