@@ -18,16 +18,17 @@ var zhHans = language.SimplifiedChinese
 
 // painter draws ui Frames.
 type painter struct {
-	m     *measurer
-	white *ebiten.Image // a 1x1 white source for filled paths
-	vs    []ebiten.Vertex
-	is    []uint16
+	m       *measurer
+	white   *ebiten.Image         // a 1x1 white source for filled paths
+	corners map[int]*ebiten.Image // anti-aliased quarter discs by radius, white
+	vs      []ebiten.Vertex
+	is      []uint16
 }
 
 func newPainter(m *measurer) *painter {
 	img := ebiten.NewImage(3, 3)
 	img.Fill(color.White)
-	return &painter{m: m, white: img.SubImage(image.Rect(1, 1, 2, 2)).(*ebiten.Image)}
+	return &painter{m: m, white: img.SubImage(image.Rect(1, 1, 2, 2)).(*ebiten.Image), corners: map[int]*ebiten.Image{}}
 }
 
 func (p *painter) frame(dst *ebiten.Image, f *ui.Frame) {
@@ -57,12 +58,93 @@ func (p *painter) rect(dst *ebiten.Image, it *ui.Item) {
 		}
 		return
 	}
+	if it.Border.A == 0 || it.Stroke <= 0 {
+		p.roundRect(dst, it.Rect, it.Radius, it.Fill)
+		return
+	}
+	if it.Fill.A == 0xff {
+		// A border is the outer shape in the border's colour with the
+		// inner one, inset by the stroke, painted over it.
+		s := int(math.Round(it.Stroke))
+		p.roundRect(dst, it.Rect, it.Radius, it.Border)
+		p.roundRect(dst, it.Rect.Inset(s), it.Radius-float64(s), it.Fill)
+		return
+	}
 	path := roundRect(x, y, w, h, float32(it.Radius))
 	p.fill(dst, path, it.Fill)
-	if it.Border.A != 0 && it.Stroke > 0 {
-		s := float32(it.Stroke)
-		p.stroke(dst, roundRect(x+s/2, y+s/2, w-s, h-s, float32(it.Radius)-s/2), s, it.Border)
+	s := float32(it.Stroke)
+	p.stroke(dst, roundRect(x+s/2, y+s/2, w-s, h-s, float32(it.Radius)-s/2), s, it.Border)
+}
+
+// roundRect fills a rectangle with rounded corners: three plain rectangles
+// and four anti-aliased corner sprites. Anti-aliasing the whole shape
+// through DrawTrianglesOptions.AntiAlias renders it into a double-sized
+// offscreen and back; under software GL (llvmpipe, Xvfb) that made a
+// 1280x800 repaint take 150–400 ms, during which no input is read.
+func (p *painter) roundRect(dst *ebiten.Image, r image.Rectangle, radius float64, c color.RGBA) {
+	if r.Empty() {
+		return
 	}
+	rad := min(int(math.Round(radius)), r.Dx()/2, r.Dy()/2)
+	if rad <= 0 {
+		x, y, w, h := fr(r)
+		vector.DrawFilledRect(dst, x, y, w, h, c, false)
+		return
+	}
+	for _, b := range []image.Rectangle{
+		image.Rect(r.Min.X+rad, r.Min.Y, r.Max.X-rad, r.Max.Y),
+		image.Rect(r.Min.X, r.Min.Y+rad, r.Min.X+rad, r.Max.Y-rad),
+		image.Rect(r.Max.X-rad, r.Min.Y+rad, r.Max.X, r.Max.Y-rad),
+	} {
+		if !b.Empty() {
+			x, y, w, h := fr(b)
+			vector.DrawFilledRect(dst, x, y, w, h, c, false)
+		}
+	}
+	corner := p.corner(rad)
+	for _, q := range [4]struct{ sx, sy, x, y float64 }{
+		{-1, -1, float64(r.Min.X + rad), float64(r.Min.Y + rad)}, // top left
+		{1, -1, float64(r.Max.X - rad), float64(r.Min.Y + rad)},  // top right
+		{-1, 1, float64(r.Min.X + rad), float64(r.Max.Y - rad)},  // bottom left
+		{1, 1, float64(r.Max.X - rad), float64(r.Max.Y - rad)},   // bottom right
+	} {
+		op := &ebiten.DrawImageOptions{}
+		op.GeoM.Scale(q.sx, q.sy)
+		op.GeoM.Translate(q.x, q.y)
+		op.ColorScale.ScaleWithColor(c)
+		dst.DrawImage(corner, op)
+	}
+}
+
+// corner is a white quarter disc of radius rad whose centre is the
+// image's top-left corner, its edge anti-aliased by 4x4 supersampling.
+func (p *painter) corner(rad int) *ebiten.Image {
+	if img, ok := p.corners[rad]; ok {
+		return img
+	}
+	const n = 4
+	pix := make([]byte, rad*rad*4)
+	r2 := float64(rad * rad)
+	for y := 0; y < rad; y++ {
+		for x := 0; x < rad; x++ {
+			in := 0
+			for sy := 0; sy < n; sy++ {
+				for sx := 0; sx < n; sx++ {
+					fx, fy := float64(x)+(float64(sx)+0.5)/n, float64(y)+(float64(sy)+0.5)/n
+					if fx*fx+fy*fy <= r2 {
+						in++
+					}
+				}
+			}
+			a := byte(in * 255 / (n * n))
+			i := (y*rad + x) * 4
+			pix[i], pix[i+1], pix[i+2], pix[i+3] = a, a, a, a // premultiplied white
+		}
+	}
+	img := ebiten.NewImage(rad, rad)
+	img.WritePixels(pix)
+	p.corners[rad] = img
+	return img
 }
 
 func roundRect(x, y, w, h, r float32) *vector.Path {

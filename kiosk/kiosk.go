@@ -111,12 +111,24 @@ func (k *Kiosk) Run(ctx context.Context) error {
 	ebiten.SetScreenClearedEveryFrame(false)
 	//lint:ignore SA1019 FPSModeVsyncOffMinimum is deprecated but is what keeps an idle kiosk at ~0% CPU (docs/KIOSK.md).
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
+	// One Update per frame. With the default 60 TPS a frame that comes
+	// within 8 ms of the last tick runs no Update, yet ebiten has already
+	// read the window's input for it: a press and release seen only by
+	// such frames never reach Update (a lost tap). Frames come only on
+	// input or ScheduleFrame, so this costs nothing when idle.
+	ebiten.SetTPS(ebiten.SyncWithFPS)
 	ebiten.SetRunnableOnUnfocused(true)
 	ebiten.SetWindowClosingHandled(false)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go k.waker(ctx)
+	go func() {
+		// Update returns errStop once ctx ends, but with no input no frame
+		// would come to run it: SIGTERM left an idle kiosk running.
+		<-ctx.Done()
+		ebiten.ScheduleFrame()
+	}()
 	if q := k.svc.Queue; q != nil {
 		if ch := q.Changes(); ch != nil {
 			go func() {
@@ -132,7 +144,15 @@ func (k *Kiosk) Run(ctx context.Context) error {
 		}
 	}
 	g := &game{k: k, ctx: ctx}
-	err := ebiten.RunGame(g)
+	// One thread for the window and GL. In ebiten's default mode GLFW
+	// waits for X events on one thread while GL (Mesa's GLX) makes round
+	// trips on the same Xlib display from another; a reply read there can
+	// pull an input event into Xlib's queue just after GLFW found the
+	// queue empty and went to sleep in poll(), and the event (a release,
+	// say) then waits for the next one: the two merge and a tap is lost.
+	// Every other goroutine here only calls ScheduleFrame, which is safe
+	// from any thread (it writes to GLFW's wake-up pipe).
+	err := ebiten.RunGameWithOptions(g, &ebiten.RunGameOptions{SingleThread: true})
 	if errors.Is(err, errStop) {
 		return nil
 	}
@@ -203,7 +223,6 @@ type game struct {
 	at  time.Time // the deadline last given to the waker
 
 	mouseDown bool
-	input     [4]int // cursor x, y, button down, touches: what the last Update saw
 	touches   map[ebiten.TouchID]bool
 	touchBuf  []ebiten.TouchID
 }
@@ -219,19 +238,6 @@ func (g *game) Update() error {
 	k.mu.Unlock()
 	for _, f := range todo {
 		f(k.app)
-	}
-	// Under X11 a button press that arrives while the frame woken by the
-	// pointer's motion is running can wait in the queue until the next
-	// event (the release), and the tap would be lost. Touchscreens send
-	// motion and press together, so after any change of input look again,
-	// three times within 40 ms.
-	cx, cy := ebiten.CursorPosition()
-	sig := [4]int{cx, cy, boolInt(ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)), len(ebiten.AppendTouchIDs(g.touchBuf[:0]))}
-	if sig != g.input {
-		g.input = sig
-		for _, d := range []time.Duration{8, 20, 40} {
-			time.AfterFunc(d*time.Millisecond, ebiten.ScheduleFrame)
-		}
 	}
 	for _, x := range g.taps() {
 		if t, ok := k.frame.Hit(x.X, x.Y); ok {
@@ -262,10 +268,10 @@ func (g *game) Update() error {
 	return nil
 }
 
-// taps are the presses that began since the last Update. It polls the
-// button and touch states itself rather than use inpututil: in
-// FPSModeVsyncOffMinimum a frame may run no Update, and a press seen only
-// in such a frame would never be "just pressed".
+// taps are the presses that began since the last Update: the button and
+// touch states compared with the last Update's. Every frame runs exactly one
+// Update (SetTPS(SyncWithFPS) in Run), so every state ebiten reads from the
+// window reaches here; see docs/KIOSK.md, "Lost taps under Xvfb".
 func (g *game) taps() []image.Point {
 	var out []image.Point
 	down := ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)
@@ -379,11 +385,4 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("kiosk: %w", err)
 	}
 	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
