@@ -25,23 +25,32 @@ type Event struct {
 // on disk together or not at all.
 func (s *Store) AddEvent(ctx context.Context, encode func(seq uint64) ([]byte, error)) (uint64, error) {
 	var seq uint64
-	err := s.tx(ctx, "adding an event to the outbox", func(tx *sql.Tx) error {
-		cur, err := counter(tx, ctx, counterEvent)
-		if err != nil {
-			return err
-		}
-		seq = cur + 1
-		body, err := encode(seq)
-		if err != nil {
-			return err
-		}
-		if err := setCounter(tx, ctx, counterEvent, seq); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO outbox(seq, body) VALUES(?, ?)", int64(seq), body)
+	err := s.tx(ctx, "adding an event to the outbox", func(tx *sql.Tx) (err error) {
+		seq, err = insertEvent(ctx, tx, encode)
 		return err
 	})
 	return seq, err
+}
+
+// insertEvent takes the next sequence number and stores the event encoded
+// with it, inside tx.
+func insertEvent(ctx context.Context, tx *sql.Tx, encode func(seq uint64) ([]byte, error)) (uint64, error) {
+	cur, err := counter(tx, ctx, counterEvent)
+	if err != nil {
+		return 0, err
+	}
+	seq := cur + 1
+	body, err := encode(seq)
+	if err != nil {
+		return 0, err
+	}
+	if err := setCounter(tx, ctx, counterEvent, seq); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO outbox(seq, body) VALUES(?, ?)", int64(seq), body); err != nil {
+		return 0, err
+	}
+	return seq, nil
 }
 
 // AddEventOnce is AddEvent for an event the caller names with its own key
@@ -63,19 +72,7 @@ func (s *Store) AddEventOnce(ctx context.Context, key string, now time.Time, enc
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		cur, err := counter(tx, ctx, counterEvent)
-		if err != nil {
-			return err
-		}
-		seq = cur + 1
-		body, err := encode(seq)
-		if err != nil {
-			return err
-		}
-		if err := setCounter(tx, ctx, counterEvent, seq); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO outbox(seq, body) VALUES(?, ?)", int64(seq), body); err != nil {
+		if seq, err = insertEvent(ctx, tx, encode); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO recorded(key, seq, at) VALUES(?, ?, ?)", key, int64(seq), now.Unix()); err != nil {
