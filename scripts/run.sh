@@ -84,7 +84,8 @@ wait_for "$DATA/agent.log" "lawpoint-led running" "the LED agent"
 
 cat <<MSG
 lawpoint is running (Ctrl-C stops everything):
-  fleet API        http://$HTTP/api/   (admin account and password: $DATA/admin.txt)
+  staff console    http://$HTTP/       (sign in with the admin account and password in $DATA/admin.txt)
+  fleet API        http://$HTTP/api/
   MQTT broker      mqtt://$MQTT
   virtual board    $port  (BX-5E2 128x32, device $DEVICE, 仙游县/榜头镇/坝下村)
   what it shows    $DATA/board.png   (refreshed on every change; log: $DATA/board.log)
