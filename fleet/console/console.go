@@ -203,6 +203,9 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /rollout", c.signedIn(c.rolloutPage))
 	m.HandleFunc("GET /rollout.json", c.signedIn(c.rolloutJSON))
 
+	m.HandleFunc("GET /reports", c.signedIn(c.reportsPage))
+	m.HandleFunc("GET /reports.csv", c.signedIn(c.reportsCSV))
+
 	m.HandleFunc("GET /audit", c.signedIn(c.auditPage))
 	m.HandleFunc("GET /accounts", c.signedIn(c.accountsPage))
 	m.HandleFunc("POST /accounts", c.signedIn(c.createAccount))
