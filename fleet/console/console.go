@@ -206,6 +206,17 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /reports", c.signedIn(c.reportsPage))
 	m.HandleFunc("GET /reports.csv", c.signedIn(c.reportsCSV))
 
+	m.HandleFunc("GET /advisers", c.signedIn(c.advisersPage))
+	m.HandleFunc("GET /advisers/{id}", c.signedIn(c.adviserPage))
+	m.HandleFunc("POST /advisers/{id}", c.signedIn(c.saveAdviser))
+	m.HandleFunc("POST /advisers/{id}/exceptions", c.signedIn(c.addException))
+	m.HandleFunc("POST /advisers/{id}/exceptions/{eid}/delete", c.signedIn(c.deleteException))
+	m.HandleFunc("GET /bookings", c.signedIn(c.bookingsPage))
+	m.HandleFunc("POST /bookings/{code}/phone", c.signedIn(c.revealBooking))
+	m.HandleFunc("POST /bookings/{code}/cancel", c.signedIn(c.cancelBooking))
+	m.HandleFunc("GET /bookings/requests", c.signedIn(c.requestsPage))
+	m.HandleFunc("POST /bookings/requests/phone", c.signedIn(c.revealRequest))
+
 	m.HandleFunc("GET /audit", c.signedIn(c.auditPage))
 	m.HandleFunc("GET /accounts", c.signedIn(c.accountsPage))
 	m.HandleFunc("POST /accounts", c.signedIn(c.createAccount))
