@@ -128,7 +128,13 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // renderLogin shows the sign-in form with a fresh double-submit token.
 func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginData) {
+	// Keep a token the browser already holds: a second load of the sign-in
+	// page (another tab, or the browser's own request for /favicon.ico
+	// redirected here) must not invalidate the form already on screen.
 	tok := fleet.NewSecret()
+	if ck, err := r.Cookie(loginCookie); err == nil && len(ck.Value) == len(tok) {
+		tok = ck.Value
+	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: c.secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	w.Header().Set("Cache-Control", "no-store")
