@@ -233,8 +233,12 @@ func (i inlineBus) Subscribe(ctx context.Context, filter string, qos byte, h fle
 		filter = rest
 	}
 	id := int(i.b.subID.Add(1))
+	// mochi hands inline subscribers live messages only (it sends them no
+	// retained messages on subscribe) but with the publisher's retain flag
+	// still set; a live message is never "from the retained store", so the
+	// presence tracker records when the device was last heard.
 	err := i.b.srv.Subscribe(filter, id, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
-		h(fleet.Message{Topic: pk.TopicName, Payload: pk.Payload, Retained: pk.FixedHeader.Retain})
+		h(fleet.Message{Topic: pk.TopicName, Payload: pk.Payload, Retained: false})
 	})
 	if err != nil {
 		return fmt.Errorf("broker: subscribe to %s: %w", filter, err)

@@ -397,6 +397,11 @@ func TestPresenceWithLateWill(t *testing.T) {
 	if !got.Online || got.Session != 2 {
 		t.Fatalf("after a late will of session 1: online=%v session=%d, want online in session 2", got.Online, got.Session)
 	}
+	// A device heard live has a last-seen time (staff see "刚刚", not
+	// "从未上线"), although its presence is published with the retain flag.
+	if got.LastSeen.IsZero() {
+		t.Fatal("kiosk-a is online but its last-seen time was never recorded")
+	}
 
 	// Session 2 ends by losing its link: offline.
 	conn2.Close()
