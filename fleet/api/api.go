@@ -53,6 +53,7 @@ type Server struct {
 	log   *slog.Logger
 	warn  *ratelog.Limiter
 	mux   *http.ServeMux
+	audit *fleet.Audit // nil when the store keeps no audit log
 
 	loginLimit *limiter // login attempts per address and per username
 	enrolLimit *limiter // enrolment attempts per address
@@ -67,6 +68,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, store: cfg.Registry.Store(), log: log, warn: ratelog.New(log, time.Minute), mux: http.NewServeMux(),
 		loginLimit: newLimiter(10, time.Minute), enrolLimit: newLimiter(20, time.Minute), authFail: newLimiter(30, time.Minute)}
+	if as, ok := s.store.(fleet.AuditStore); ok {
+		s.audit = fleet.NewAudit(as, log)
+	}
 	if bs, ok := s.store.(fleet.BookingStore); ok && s.cfg.Bookings == nil {
 		s.cfg.Bookings = fleet.NewBookings(bs, log)
 	}
@@ -257,6 +261,11 @@ func (s *Server) staff(h http.HandlerFunc) http.HandlerFunc {
 		// region on every page; until each API route does the same, the API
 		// serves county administrators only.
 		if st.Role != "" && st.Role != fleet.StaffAdmin {
+			if s.audit != nil {
+				_ = s.audit.Record(r.Context(), fleet.AuditEntry{Actor: st.Username, Role: st.Role, Action: fleet.AuditDenied,
+					Target: r.Method + " " + r.URL.Path, Outcome: fleet.OutcomeDenied, Address: clientIP(r),
+					Summary: "非县级管理员调用接口，已拒绝（接口目前只对县级管理员开放）"})
+			}
 			s.fail(w, r, &fleet.Error{Code: "forbidden",
 				Msg: "the API serves county administrators; township operators and viewers use the console",
 				Zh:  "接口目前只对县级管理员开放，乡镇操作员和查看员请使用网页控制台"})
