@@ -77,7 +77,11 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, *reqCtx)) 
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			got := r.Header.Get("X-CSRF-Token")
 			if got == "" {
-				r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+				limit := int64(maxForm)
+				if r.URL.Path == uploadPath {
+					limit = maxUploadBody // the picture upload's multipart body
+				}
+				r.Body = http.MaxBytesReader(w, r.Body, limit)
 				got = r.PostFormValue("csrf")
 			}
 			if !sameToken(got, rc.csrf) {

@@ -192,6 +192,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /library/message", c.signedIn(c.saveMessage))
 	m.HandleFunc("GET /library/preview.json", c.signedIn(c.previewJSON))
 	m.HandleFunc("GET /library/preview.png", c.signedIn(c.previewPNG))
+	c.uploadRoutes() // pictures and articles: uploads.go
 
 	m.HandleFunc("GET /notices", c.signedIn(c.noticesPage))
 	m.HandleFunc("GET /notices/new", c.signedIn(c.newNoticePage))
