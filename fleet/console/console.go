@@ -43,7 +43,10 @@ type Config struct {
 	Registry   *fleet.Registry
 	Library    *fleet.Library
 	Dispatcher *fleet.Dispatcher
-	Logger     *slog.Logger
+	// Bookings is the fleet's booking service (the one the API uses); nil
+	// builds one on the registry's store when it keeps bookings.
+	Bookings *fleet.Bookings
+	Logger   *slog.Logger
 
 	// Fonts draw LED previews; nil uses the Debian font paths.
 	Fonts *render.Fonts
@@ -129,6 +132,12 @@ func New(cfg Config) *Console {
 	c.audit.SetClock(now)
 	c.accounts = fleet.NewAccounts(as, c.audit)
 	c.accounts.SetClock(now)
+	if cfg.Bookings == nil {
+		if bs, ok := st.(fleet.BookingStore); ok {
+			c.cfg.Bookings = fleet.NewBookings(bs, log)
+			c.cfg.Bookings.SetClock(now)
+		}
+	}
 	c.pages = parsePages()
 	c.routes()
 	return c

@@ -152,14 +152,12 @@ func (d *reportsData) base() string {
 	return d.Scope
 }
 
+// bookings is the booking service the console shares with the API.
 func (c *Console) bookings() (*fleet.Bookings, error) {
-	bs, ok := c.store.(fleet.BookingStore)
-	if !ok {
+	if c.cfg.Bookings == nil {
 		return nil, errors.New("console: the fleet store keeps no queue or booking data")
 	}
-	b := fleet.NewBookings(bs, c.log)
-	b.SetClock(c.now)
-	return b, nil
+	return c.cfg.Bookings, nil
 }
 
 // rowsKey splits a region into its township and village paths (the first

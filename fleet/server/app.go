@@ -83,7 +83,7 @@ func NewApp(cfg AppConfig) (*App, error) {
 	// The console keeps staff accounts, sessions and the audit log; a store
 	// without them (a test's wrapper) gets the API alone.
 	if _, ok := cfg.Store.(fleet.AccountStore); ok {
-		a.Console = console.New(console.Config{Registry: a.Registry, Library: a.Library, Dispatcher: a.Dispatcher, Logger: log,
+		a.Console = console.New(console.Config{Registry: a.Registry, Library: a.Library, Dispatcher: a.Dispatcher, Bookings: a.API.Bookings(), Logger: log,
 			Tickets: console.FleetTickets(fleet.NewTickets(cfg.Store))})
 	}
 	return a, nil
