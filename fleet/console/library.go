@@ -146,11 +146,17 @@ type preview struct {
 // font). Errors are the driver's: text outside GB2312 on a font card, text
 // too long for the board.
 func (c *Console) pagesFor(spec boardSpec, t content.Text) ([]*dots.Bitmap, error) {
+	return c.messagePages(spec, display.MessageOf(t))
+}
+
+// messagePages renders m on one board model and size through the driver's
+// own command: what pagesFor and the notice preview show.
+func (c *Console) messagePages(spec boardSpec, m display.Message) ([]*dots.Bitmap, error) {
 	b, err := display.NewBoard(display.Config{Model: spec.Model, Width: spec.W, Height: spec.H, Colors: spec.Colors, Fonts: c.cfg.Fonts, Name: spec.Model.Label})
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := b.Command(display.Area{}, display.MessageOf(t))
+	cmd, err := b.Command(display.Area{}, m)
 	if err != nil {
 		return nil, err
 	}

@@ -18,10 +18,8 @@ import (
 
 	"lawpoint/content"
 	"lawpoint/display"
-	"lawpoint/display/bx"
 	"lawpoint/display/dots"
 	"lawpoint/display/render"
-	"lawpoint/display/virtual"
 	"lawpoint/fleet"
 )
 
@@ -354,25 +352,7 @@ func noticeMessage(text string) display.Message { return display.Text(text, dots
 // noticePages renders a notice as the board shows it, through the driver's
 // own command (as pagesFor does for library texts).
 func (c *Console) noticePages(spec boardSpec, text string) ([]*dots.Bitmap, error) {
-	b, err := display.NewBoard(display.Config{Model: spec.Model, Width: spec.W, Height: spec.H, Colors: spec.Colors, Fonts: c.cfg.Fonts, Name: spec.Model.Label})
-	if err != nil {
-		return nil, err
-	}
-	cmd, err := b.Command(display.Area{}, noticeMessage(text))
-	if err != nil {
-		return nil, err
-	}
-	switch cmd := cmd.(type) {
-	case bx.PictureUpdate:
-		out := make([]*dots.Bitmap, len(cmd.Area.Pages))
-		for i, p := range cmd.Area.Pages {
-			out[i] = p.Bitmap
-		}
-		return out, nil
-	case bx.TextUpdate:
-		return virtual.DrawText(c.cfg.Fonts, cmd.Areas[0], spec.Colors)
-	}
-	return nil, fmt.Errorf("console: unexpected LED command %T", cmd)
+	return c.messagePages(spec, noticeMessage(text))
 }
 
 // noticePreviewPNG draws one page of a notice on one board model and size.
