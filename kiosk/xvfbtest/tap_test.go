@@ -37,7 +37,9 @@ func TestTapsArrive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(i*37%300) * time.Millisecond)
+		// A person lifts a finger and taps again no sooner than ~100 ms;
+		// beyond that, vary the moment against the previous repaint.
+		time.Sleep(time.Duration(100+i*37%300) * time.Millisecond)
 		t0 := time.Now()
 		if out, err := r.x("xdotool", "mousemove", "--window", r.window, fmt.Sprint(x+i%5), fmt.Sprint(y),
 			"mousedown", "1", "sleep", fmt.Sprintf("%.3f", float64(press)/1000), "mouseup", "1").CombinedOutput(); err != nil {
