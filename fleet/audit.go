@@ -22,6 +22,7 @@ const (
 	AuditAccount        = "account"         // a staff account created or changed
 	AuditShowPersonal   = "show_personal"   // full phone numbers or names shown
 	AuditNoticeWithdraw = "notice_withdraw" // an emergency notice withdrawn
+	AuditDevice         = "device"          // a device's registry record changed (its LED board)
 )
 
 // Audit outcomes.

@@ -31,6 +31,7 @@ type Device struct {
 	Region       string    // region path, county/township/village, e.g. 仙游县/榜头镇/坝下村
 	Tags         []string  // free tags for targeting, sorted, unique
 	ContactPoint string    // the contact point (联系点) it belongs to
+	Board        Board     // LED boards: controller, size, colours; zero if not registered
 	Created      time.Time // when the record was created
 	Revoked      time.Time // when it was revoked; zero while active
 }
@@ -149,5 +150,16 @@ func (d *Device) normalize() error {
 		!printable(d.Model) || !printable(d.ContactPoint) {
 		return invalid("model or contact point is too long or holds control characters", "设备型号或联系点名称过长或含非法字符")
 	}
-	return nil
+	return d.normalizeBoard()
+}
+
+// normalizeBoard checks the board facts: LED boards only.
+func (d *Device) normalizeBoard() error {
+	if d.Board.IsZero() {
+		return nil
+	}
+	if d.Kind != KindLED {
+		return invalidField("board", "only LED boards have a controller and size", "只有LED屏登记控制卡型号和屏幕尺寸")
+	}
+	return d.Board.Normalize()
 }

@@ -51,6 +51,23 @@ func (r *Registry) CreateDevice(ctx context.Context, d Device) (Device, error) {
 	return d, nil
 }
 
+// SetBoard registers (or, with a zero board, clears) the controller, size
+// and colours of an LED board and returns the device as stored.
+func (r *Registry) SetBoard(ctx context.Context, id string, b Board) (Device, error) {
+	d, err := r.store.Device(ctx, id)
+	if err != nil {
+		return Device{}, err
+	}
+	d.Board = b
+	if err := d.normalizeBoard(); err != nil {
+		return Device{}, err
+	}
+	if err := r.store.SetDeviceBoard(ctx, id, d.Board); err != nil {
+		return Device{}, err
+	}
+	return d, nil
+}
+
 // Device returns one device.
 func (r *Registry) Device(ctx context.Context, id string) (Device, error) {
 	return r.store.Device(ctx, id)

@@ -86,6 +86,9 @@ type Store interface {
 	// unused tokens; ErrNotFound if there is none. Revoking twice keeps the
 	// first time.
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
+	// SetDeviceBoard replaces a device's registered LED board (zero
+	// clears it); ErrNotFound if there is no such device.
+	SetDeviceBoard(ctx context.Context, id string, b Board) error
 
 	// CreateToken stores an enrolment token for an existing, active device.
 	CreateToken(ctx context.Context, t Token) error

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"lawpoint/content"
@@ -76,6 +77,7 @@ type DeviceView struct {
 	Region       string         `json:"region"`
 	Tags         []string       `json:"tags,omitempty"`
 	ContactPoint string         `json:"contact_point,omitempty"`
+	Board        *fleet.Board   `json:"board,omitempty"`
 	Created      time.Time      `json:"created"`
 	Revoked      *time.Time     `json:"revoked,omitempty"`
 	Online       bool           `json:"online"`
@@ -85,6 +87,10 @@ type DeviceView struct {
 
 func view(d fleet.Device) DeviceView {
 	v := DeviceView{ID: d.ID, Kind: string(d.Kind), Model: d.Model, Region: d.Region, Tags: d.Tags, ContactPoint: d.ContactPoint, Created: d.Created}
+	if !d.Board.IsZero() {
+		b := d.Board
+		v.Board = &b
+	}
 	if d.IsRevoked() {
 		t := d.Revoked
 		v.Revoked = &t
@@ -98,7 +104,11 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
-	devs, err := s.cfg.Registry.Devices(r.Context(), fleet.Filter{Region: q.Get("region"), Kind: fleet.Kind(q.Get("kind")),
+	region, ok := s.regionScope(w, r, q.Get("region"))
+	if !ok {
+		return
+	}
+	devs, err := s.cfg.Registry.Devices(r.Context(), fleet.Filter{Region: region, Kind: fleet.Kind(q.Get("kind")),
 		Tag: q.Get("tag"), After: q.Get("after"), Limit: limit, IncludeRevoked: q.Get("revoked") == "1"})
 	if err != nil {
 		s.fail(w, r, err)
@@ -144,6 +154,9 @@ type CreateDeviceRequest struct {
 	Region       string   `json:"region"`
 	Tags         []string `json:"tags,omitempty"`
 	ContactPoint string   `json:"contact_point,omitempty"`
+	// Board is an LED board's controller, size and colours (what the
+	// console previews messages for).
+	Board *fleet.Board `json:"board,omitempty"`
 	// TokenTTLHours is how long the enrolment token lasts (default 168).
 	TokenTTLHours int `json:"token_ttl_hours,omitempty"`
 }
@@ -171,8 +184,12 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &fleet.FieldError{Field: "token_ttl_hours", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: token_ttl_hours must be 1 to 2160", Zh: "注册码有效期须在1到2160小时之间"}})
 		return
 	}
-	d, err := s.cfg.Registry.CreateDevice(r.Context(), fleet.Device{ID: req.ID, Kind: fleet.Kind(req.Kind), Model: req.Model,
-		Region: req.Region, Tags: req.Tags, ContactPoint: req.ContactPoint})
+	dev := fleet.Device{ID: req.ID, Kind: fleet.Kind(req.Kind), Model: req.Model,
+		Region: req.Region, Tags: req.Tags, ContactPoint: req.ContactPoint}
+	if req.Board != nil {
+		dev.Board = *req.Board
+	}
+	d, err := s.cfg.Registry.CreateDevice(r.Context(), dev)
 	if err != nil {
 		s.fail(w, r, withField(err, r, req))
 		return
@@ -191,8 +208,11 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 
 // withField names the field of a registry validation error.
 func withField(err error, _ *http.Request, req CreateDeviceRequest) error {
-	var e *fleet.Error
-	if !errors.As(err, &e) || e.Code != "invalid" {
+	var (
+		e  *fleet.Error
+		fe *fleet.FieldError
+	)
+	if errors.As(err, &fe) || !errors.As(err, &e) || e.Code != "invalid" {
 		return err
 	}
 	field := ""
@@ -225,9 +245,8 @@ type DeviceDetail struct {
 
 func (s *Server) showDevice(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	d, err := s.cfg.Registry.Device(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
+	d, ok := s.deviceFor(w, r, false)
+	if !ok {
 		return
 	}
 	out := DeviceDetail{DeviceView: view(d), Settings: fleet.DefaultSettings}
@@ -288,6 +307,9 @@ func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.deviceFor(w, r, true); !ok {
+		return
+	}
 	var set wire.Settings
 	if err := decode(w, r, &set); err != nil {
 		s.fail(w, r, err)
@@ -388,16 +410,15 @@ type CommandRequest struct {
 }
 
 func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.deviceFor(w, r, true); !ok {
+		return
+	}
 	var req CommandRequest
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := s.cfg.Registry.Device(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	c, err := s.cfg.Dispatcher.Create(r.Context(), staffOf(r).Username, id, wire.CommandKind(req.Kind), req.Args,
 		time.Duration(req.DeadlineSeconds)*time.Second)
 	if err != nil {
@@ -410,8 +431,7 @@ func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := s.cfg.Registry.Device(r.Context(), id); err != nil {
-		s.fail(w, r, err)
+	if _, ok := s.deviceFor(w, r, false); !ok {
 		return
 	}
 	cs, err := s.store.Commands(r.Context(), id, 100)
@@ -423,6 +443,9 @@ func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showCommand(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.deviceFor(w, r, false); !ok {
+		return
+	}
 	c, err := s.store.Command(r.Context(), r.PathValue("cmd"))
 	if err == nil && c.DeviceID != r.PathValue("id") {
 		err = fleet.ErrNotFound
@@ -478,6 +501,9 @@ func (s *Server) uploadScreenshot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showScreenshot(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.deviceFor(w, r, false); !ok {
+		return
+	}
 	c, err := s.store.Command(r.Context(), r.PathValue("cmd"))
 	if err != nil || c.DeviceID != r.PathValue("id") || c.Screenshot == "" {
 		s.fail(w, r, fmt.Errorf("screenshot: %w", fleet.ErrNotFound))
@@ -495,6 +521,9 @@ func (s *Server) showScreenshot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.deviceFor(w, r, false); !ok {
+		return
+	}
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	es, err := s.store.Events(r.Context(), r.PathValue("id"), after, 500)
 	if err != nil {
@@ -516,6 +545,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listTelemetry(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.deviceFor(w, r, false); !ok {
+		return
+	}
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	ts, err := s.store.Telemetry(r.Context(), r.PathValue("id"), limit)
 	if err != nil {
@@ -564,6 +596,26 @@ func (s *Server) addContent(w http.ResponseWriter, r *http.Request) {
 	if len(req.Items)+len(req.Programmes)+len(req.Fallbacks) == 0 {
 		s.fail(w, r, &fleet.FieldError{Field: "items", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: give items, programmes or fallbacks", Zh: "请至少提交一条素材、节目或默认节目"}})
 		return
+	}
+	// A township operator adds new items and programmes and changes only
+	// those whose first version they wrote (the console's rule); the
+	// county's fallbacks are the administrators'. All is checked before
+	// anything is stored.
+	if acct := staffOf(r); !acct.Admin() {
+		if len(req.Fallbacks) > 0 {
+			s.deny(w, r, acct.Scope(), "只有县级管理员可以设置默认节目。")
+			return
+		}
+		for _, it := range req.Items {
+			if !s.firstAuthorCheck(w, r, fleet.RecordItem, it.ID) {
+				return
+			}
+		}
+		for _, p := range req.Programmes {
+			if !s.firstAuthorCheck(w, r, fleet.RecordProgramme, p.ID) {
+				return
+			}
+		}
 	}
 	who := staffOf(r).Username
 	var items []content.Item
@@ -632,13 +684,16 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"revision": rev, "schedules": set.Schedules})
+	writeJSON(w, http.StatusOK, map[string]any{"revision": rev, "schedules": schedulesVisible(staffOf(r), set.Schedules)})
 }
 
-// CheckResponse is the answer of schedule checks and additions.
+// CheckResponse is the answer of schedule checks and additions. A township
+// operator's addition is not stored but kept as a draft for a county
+// administrator to approve (202 Accepted, DraftID set, Stored false).
 type CheckResponse struct {
 	Schedule  content.Schedule   `json:"schedule"`
 	Stored    bool               `json:"stored"`
+	DraftID   int64              `json:"draft_id,omitempty"`
 	Problems  []ProblemBody      `json:"problems,omitempty"`
 	Conflicts []content.Conflict `json:"conflicts"`
 }
@@ -658,6 +713,9 @@ func (s *Server) checkSchedule(w http.ResponseWriter, r *http.Request) {
 	sc, err := s.readSchedule(w, r)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if !s.checkScheduleWrite(w, r, sc) {
 		return
 	}
 	rep, err := s.cfg.Library.CheckSchedule(r.Context(), sc)
@@ -681,6 +739,13 @@ func (s *Server) addSchedule(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if !s.checkScheduleWrite(w, r, sc) {
+		return
+	}
+	if staffOf(r).NeedsApproval() {
+		s.draftSchedule(w, r, sc)
+		return
+	}
 	if err := s.cfg.Library.PutSchedule(r.Context(), staffOf(r).Username, sc); err != nil {
 		s.fail(w, r, err)
 		return
@@ -698,6 +763,61 @@ func (s *Server) addSchedule(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
+// draftSchedule keeps a township operator's schedule as a pending draft
+// (the console's draft table, fleet.DraftStore) for a county administrator
+// to approve on the console's /schedules/drafts; nothing is published.
+// A schedule with problems is refused as an administrator's would be;
+// conflicts are reported and left to the approving administrator.
+func (s *Server) draftSchedule(w http.ResponseWriter, r *http.Request, sc content.Schedule) {
+	ds, ok := s.store.(fleet.DraftStore)
+	if !ok {
+		s.fail(w, r, errors.New("api: the fleet store keeps no schedule drafts"))
+		return
+	}
+	rep, err := s.cfg.Library.CheckSchedule(r.Context(), sc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := rep.Err(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	old, exists, err := s.findSchedule(r.Context(), sc.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	acct := staffOf(r)
+	body, _ := json.Marshal(sc)
+	id, err := ds.AddDraft(r.Context(), fleet.ScheduleDraft{ScheduleID: sc.ID, Body: body, Author: acct.Username, Township: acct.Township,
+		Created: time.Now()})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.audit != nil {
+		var before string
+		if exists {
+			b, _ := json.Marshal(old)
+			before = string(b)
+		}
+		note := ""
+		if len(rep.Conflicts) > 0 {
+			note = fmt.Sprintf("（有 %d 处冲突）", len(rep.Conflicts))
+		}
+		_ = s.audit.Record(r.Context(), fleet.AuditEntry{Actor: acct.Username, Role: acct.Role, Action: fleet.AuditSchedule, Target: sc.ID,
+			Region: scheduleRegion(sc), Outcome: fleet.OutcomeOK, Address: clientIP(r), Before: before, After: string(body),
+			Summary: fmt.Sprintf("通过接口提交排期草稿 %s（草稿 #%d），待县级管理员审批%s", sc.ID, id, note)})
+	}
+	out := CheckResponse{Schedule: sc, DraftID: id, Conflicts: rep.Conflicts}
+	if out.Conflicts == nil {
+		out.Conflicts = []content.Conflict{}
+	}
+	s.log.Info("schedule draft stored", "schedule", sc.ID, "draft", id, "conflicts", len(rep.Conflicts), "by", acct.Username)
+	writeJSON(w, http.StatusAccepted, out)
+}
+
 func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Library.DeleteSchedule(r.Context(), staffOf(r).Username, r.PathValue("id")); err != nil {
 		s.fail(w, r, err)
@@ -712,9 +832,12 @@ func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	ns := set.Notices
-	if ns == nil {
-		ns = []content.Notice{}
+	acct := staffOf(r)
+	ns := []content.Notice{}
+	for _, n := range set.Notices {
+		if acct.SeesAny(n.Regions) {
+			ns = append(ns, n)
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"revision": rev, "notices": ns})
 }
@@ -728,6 +851,9 @@ func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 	if n.Start.IsZero() {
 		n.Start = time.Now().UTC().Truncate(time.Second)
 	}
+	if !s.mayChangeNotice(w, r, n) {
+		return
+	}
 	if err := s.cfg.Library.PutNotice(r.Context(), staffOf(r).Username, n); err != nil {
 		s.fail(w, r, err)
 		return
@@ -736,7 +862,50 @@ func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, n)
 }
 
+// mayChangeNotice refuses (403, audited) a notice that the account may not
+// publish or change: every region of it, and of the stored notice with its
+// ID, must be the account's to act on (fleet.Account.CanActAll).
+func (s *Server) mayChangeNotice(w http.ResponseWriter, r *http.Request, n content.Notice) bool {
+	acct := staffOf(r)
+	if acct.Admin() {
+		return true
+	}
+	if !acct.CanActAll(n.Regions) {
+		s.deny(w, r, strings.Join(n.Regions, ","), "只能向本乡镇（"+acct.Township+"）发布紧急通知。")
+		return false
+	}
+	set, _, err := s.cfg.Library.Set(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	if i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == n.ID }); i >= 0 && !acct.CanActAll(set.Notices[i].Regions) {
+		s.deny(w, r, strings.Join(set.Notices[i].Regions, ","), "您无权修改这条紧急通知。")
+		return false
+	}
+	return true
+}
+
 func (s *Server) withdrawNotice(w http.ResponseWriter, r *http.Request) {
+	if acct := staffOf(r); !acct.Admin() {
+		set, _, err := s.cfg.Library.Set(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == r.PathValue("id") }); i >= 0 {
+			n := set.Notices[i]
+			region := strings.Join(n.Regions, ",")
+			if !acct.SeesAny(n.Regions) {
+				s.deny(w, r, region, "这条紧急通知不属于您所在的乡镇。")
+				return
+			}
+			if !acct.CanActAll(n.Regions) {
+				s.deny(w, r, region, "您无权撤回这条紧急通知。")
+				return
+			}
+		}
+	}
 	if err := s.cfg.Library.WithdrawNotice(r.Context(), staffOf(r).Username, r.PathValue("id")); err != nil {
 		s.fail(w, r, err)
 		return
@@ -763,6 +932,19 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// An operator's counts are their township's devices only.
+	var inScope map[string]bool
+	if scope := staffOf(r).Scope(); scope != "" {
+		devs, err := s.cfg.Registry.Devices(r.Context(), fleet.Filter{Region: scope, IncludeRevoked: true})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		inScope = make(map[string]bool, len(devs))
+		for _, d := range devs {
+			inScope[d.ID] = true
+		}
+	}
 	var out Status
 	after := ""
 	for {
@@ -775,6 +957,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		for _, st := range sts {
+			if inScope != nil && !inScope[st.DeviceID] {
+				continue
+			}
 			out.Devices++
 			if pres[st.DeviceID].Online {
 				out.Online++

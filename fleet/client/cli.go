@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lawpoint/content"
+	"lawpoint/fleet"
 	"lawpoint/fleet/api"
 )
 
@@ -25,7 +26,7 @@ const CLIUsage = `usage: lawpointctl [--url URL] [--token TOKEN] [--json] COMMAN
   status                                    online/offline/converged/pending/failed counts
   device list [--region R] [--kind K] [--tag T]
   device show ID
-  device enroll --id ID --kind led|kiosk --region 县/镇/村 [--model M] [--contact-point C] [--tag T]...
+  device enroll --id ID --kind led|kiosk --region 县/镇/村 [--model M] [--board bx-5e2/128x32/dual] [--contact-point C] [--tag T]...
   device command ID KIND [--args JSON] [--deadline 1h]
                                             KIND: ping reboot restart resync set_brightness identify screenshot
   content list
@@ -301,10 +302,18 @@ func (x *CLI) deviceEnroll(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Region, "region", "", "region path, e.g. 仙游县/榜头镇/坝下村")
 	fs.StringVar(&req.Model, "model", "", "hardware model")
 	fs.StringVar(&req.ContactPoint, "contact-point", "", "the contact point it belongs to")
+	board := fs.String("board", "", "LED boards: controller/WIDTHxHEIGHT[/single|dual], e.g. bx-5e2/128x32/dual")
 	ttl := fs.Duration("token-ttl", 0, "how long the enrolment token lasts (default 168h)")
 	fs.Var(&tags, "tag", "tag (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *board != "" {
+		b, err := fleet.ParseBoard(*board)
+		if err != nil {
+			return fmt.Errorf("--board: %w", err)
+		}
+		req.Board = &b
 	}
 	req.Tags, req.TokenTTLHours = tags, int(*ttl/time.Hour)
 	out, err := x.c.CreateDevice(ctx, req)

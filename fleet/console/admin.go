@@ -15,7 +15,7 @@ var actionNames = []option{
 	{fleet.AuditLogin, "登录"}, {fleet.AuditLogout, "退出"}, {fleet.AuditDenied, "越权访问（已拒绝）"},
 	{fleet.AuditCSRF, "缺少校验码（已拒绝）"}, {fleet.AuditCommand, "设备指令"}, {fleet.AuditContent, "内容修改"},
 	{fleet.AuditSchedule, "排期"}, {fleet.AuditApprove, "审批"}, {fleet.AuditPublish, "发布"},
-	{fleet.AuditNoticeWithdraw, "撤回通知"}, {fleet.AuditAccount, "账号"}, {fleet.AuditShowPersonal, "查看个人信息"},
+	{fleet.AuditNoticeWithdraw, "撤回通知"}, {fleet.AuditAccount, "账号"}, {fleet.AuditDevice, "设备登记"}, {fleet.AuditShowPersonal, "查看个人信息"},
 }
 
 var outcomeNames = []option{{fleet.OutcomeOK, "成功"}, {fleet.OutcomeFailed, "失败"}, {fleet.OutcomeDenied, "拒绝"}}

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,12 +15,14 @@ import (
 // boardSpec is the LED controller model, size and colours of a board, as
 // far as the registry says.
 //
-// The registry keeps one free-text model per device ("Raspberry Pi 4 +
-// BX-5E2 128x32 双色"); the console reads the controller (bx-5k1 … bx-6e3)
-// and, when written, the size (WxH) and "单色"/"single" from it. A model
-// without a size gets the default size of its controller (defaultSizes);
-// text without a known controller is previewed as a BX-5E2 128x32, the
-// board `make run` and the demo use. The preview says when it guessed.
+// A device registered with its board (fleet.Device.Board: lawpointctl
+// device enroll --board, or the device page) is previewed exactly so. For
+// a device without one, the console reads what it can from the free-text
+// model ("Raspberry Pi 4 + BX-5E2 128x32 双色"): the controller (bx-5k1 …
+// bx-6e3), the size (WxH) and "单色"/"single". A model without a size gets
+// the default size of its controller (defaultSizes); text without a known
+// controller is previewed as a BX-5E2 128x32, the board `make run` and the
+// demo use. The preview says when it guessed.
 type boardSpec struct {
 	Model        *bx.Model
 	W, H         int
@@ -45,7 +49,7 @@ func (b boardSpec) Label() string {
 	s := fmt.Sprintf("%s（%s）%d×%d %s", b.Model.Label, fam, b.W, b.H, col)
 	switch {
 	case b.GuessedModel:
-		s += "（设备未登记控制卡型号，按默认型号预览）"
+		s += "（设备未登记屏幕参数，按默认型号预览）"
 	case b.GuessedSize:
 		s += "（设备未登记屏幕尺寸，按该型号默认尺寸预览）"
 	}
@@ -67,8 +71,19 @@ var (
 	sizeRE  = regexp.MustCompile(`(\d{2,4})\s*[xX×*]\s*(\d{1,3})`)
 )
 
-// boardOf reads a device's board from its registry model text.
-func boardOf(model string) boardSpec {
+// boardOf is the board of a device: the registered one, or else what its
+// model text says (boardOfText).
+func boardOf(d fleet.Device) boardSpec {
+	if !d.Board.IsZero() {
+		if m, c, err := d.Board.Spec(); err == nil {
+			return boardSpec{Model: m, W: d.Board.Width, H: d.Board.Height, Colors: c}
+		}
+	}
+	return boardOfText(d.Model)
+}
+
+// boardOfText reads a board from a device's free-text model.
+func boardOfText(model string) boardSpec {
 	var spec boardSpec
 	if m := modelRE.FindStringSubmatch(model); m != nil {
 		spec.Model, _ = bx.LookupModel("bx-" + strings.ToLower(m[1]))
@@ -131,7 +146,7 @@ func variantsOf(devs []fleet.Device) []*variant {
 		if d.Kind != fleet.KindLED {
 			continue
 		}
-		s := boardOf(d.Model)
+		s := boardOf(d)
 		v := by[s.Key()]
 		if v == nil {
 			v = &variant{Spec: s}
@@ -144,8 +159,86 @@ func variantsOf(devs []fleet.Device) []*variant {
 		}
 	}
 	if len(out) == 0 {
-		s := boardOf("")
+		s := boardOfText("")
 		out = append(out, &variant{Spec: s})
 	}
 	return out
+}
+
+// boardForm describes a device's registered board for its page and fills
+// the board form: the values the staff member just sent (form, after an
+// error), or else the registered board, or else what the model text
+// suggests.
+func boardForm(d fleet.Device, form map[string]string) (label string, models []option, values map[string]string) {
+	for _, m := range bx.Models() {
+		fam := "图片控制卡"
+		if m.Family == bx.FontCard {
+			fam = "字库卡"
+		}
+		models = append(models, option{m.Name, m.Label + "（" + fam + "）"})
+	}
+	spec := boardOf(d)
+	if !d.Board.IsZero() {
+		label = spec.Label()
+	}
+	values = map[string]string{"board_controller": spec.Model.Name, "board_width": strconv.Itoa(spec.W),
+		"board_height": strconv.Itoa(spec.H), "board_colors": spec.Colors.String()}
+	if _, sent := form["board_controller"]; sent {
+		values = form
+	}
+	return label, models, values
+}
+
+// setBoard registers, changes or clears the LED board of a device
+// (POST /devices/{id}/board): what the library previews messages for.
+func (c *Console) setBoard(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	row, ok := c.deviceToChange(w, r, rc, "只读账号不能修改设备登记信息。")
+	if !ok {
+		return
+	}
+	if row.Kind != fleet.KindLED {
+		c.errorPage(w, r, rc, http.StatusBadRequest, "不是LED屏", "只有LED屏登记控制卡型号和屏幕尺寸。")
+		return
+	}
+	form := map[string]string{"board_controller": trimmed(r, "board_controller"), "board_width": trimmed(r, "board_width"),
+		"board_height": trimmed(r, "board_height"), "board_colors": trimmed(r, "board_colors")}
+	fail := func(field, msg string) {
+		c.showDevice(w, r, rc, row, http.StatusBadRequest, map[string]string{field: msg}, form)
+	}
+	var b fleet.Board
+	if r.PostFormValue("action") != "clear" {
+		if form["board_controller"] == "" {
+			fail("board_controller", "请选择控制卡型号")
+			return
+		}
+		w8, err1 := strconv.Atoi(form["board_width"])
+		h8, err2 := strconv.Atoi(form["board_height"])
+		if err1 != nil || err2 != nil || w8 <= 0 || h8 <= 0 {
+			fail("board_size", "屏幕宽度和高度须为正整数（单位：点），例如 128 和 32")
+			return
+		}
+		b = fleet.Board{Controller: form["board_controller"], Width: w8, Height: h8, Colors: form["board_colors"]}
+	}
+	before := row.Board
+	d, err := c.cfg.Registry.SetBoard(r.Context(), row.ID, b)
+	var fe *fleet.FieldError
+	if errors.As(err, &fe) {
+		field := map[string]string{"board.controller": "board_controller", "board.colors": "board_colors"}[fe.Field]
+		if field == "" {
+			field = "board_size"
+		}
+		fail(field, fe.Err.Zh)
+		return
+	}
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	summary := "登记LED屏参数：" + boardOf(d).Label()
+	if d.Board.IsZero() {
+		summary = "清除LED屏参数登记"
+	}
+	c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditDevice, Target: row.ID, Region: row.Region, Outcome: fleet.OutcomeOK,
+		Summary: summary, Before: before.String(), After: d.Board.String()})
+	http.Redirect(w, r, "/devices/"+row.ID, http.StatusSeeOther)
 }

@@ -193,6 +193,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /{$}", c.signedIn(c.overview))
 	m.HandleFunc("GET /devices/{id}", c.signedIn(c.devicePage))
 	m.HandleFunc("POST /devices/{id}/commands", c.signedIn(c.command))
+	m.HandleFunc("POST /devices/{id}/board", c.signedIn(c.setBoard))
 	m.HandleFunc("GET /devices/{id}/commands.json", c.signedIn(c.commandsJSON))
 	m.HandleFunc("GET /devices/{id}/screenshots/{cmd}", c.signedIn(c.screenshot))
 

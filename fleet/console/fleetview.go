@@ -277,6 +277,9 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 type deviceData struct {
 	Row      deviceRow
 	CanAct   bool
+	Board    string   // the registered LED board as staff read it; "" if none
+	Models   []option // controllers for the board form
+	BoardFor map[string]string
 	Commands []commandView
 	Errors   map[string]string
 	Form     map[string]string
@@ -361,6 +364,18 @@ func (c *Console) deviceFor(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	return rows, true
 }
 
+// deviceToChange is deviceFor for a change: it also refuses (403,
+// audited, with refusal as the reason) an account that may not act on the
+// device.
+func (c *Console) deviceToChange(w http.ResponseWriter, r *http.Request, rc *reqCtx, refusal string) (deviceRow, bool) {
+	row, ok := c.deviceFor(w, r, rc)
+	if ok && !rc.acct.CanAct(row.Region) {
+		c.deny(w, r, rc, row.ID, row.Region, refusal)
+		return deviceRow{}, false
+	}
+	return row, ok
+}
+
 func (c *Console) loadOne(ctx context.Context, d fleet.Device) (deviceRow, error) {
 	row := deviceRow{Device: d, KindName: kindName(d.Kind)}
 	if p, err := c.store.Presence(ctx, d.ID); err == nil {
@@ -407,17 +422,16 @@ func (c *Console) showDevice(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 	if d.Form == nil {
 		d.Form = map[string]string{"percent": "80", "seconds": "10"}
 	}
+	if row.Kind == fleet.KindLED {
+		d.Board, d.Models, d.BoardFor = boardForm(row.Device, form)
+	}
 	c.page(w, r, rc, status, "device", row.ID+" 设备详情", "overview", d)
 }
 
 // command issues a device command through the Dispatcher.
 func (c *Console) command(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	row, ok := c.deviceFor(w, r, rc)
+	row, ok := c.deviceToChange(w, r, rc, "只读账号不能向设备发送指令。")
 	if !ok {
-		return
-	}
-	if !rc.acct.CanAct(row.Region) {
-		c.deny(w, r, rc, row.ID, row.Region, "只读账号不能向设备发送指令。")
 		return
 	}
 	kind := wire.CommandKind(r.PostFormValue("kind"))

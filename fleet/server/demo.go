@@ -17,6 +17,10 @@ import (
 // DemoAuthor is the author recorded for the demo county's content.
 const DemoAuthor = "demo"
 
+// DemoBoard is the LED board every demo board is registered with: a
+// BX-5E2 picture controller on a 128x32 dual-colour panel.
+var DemoBoard = fleet.Board{Controller: "bx-5e2", Width: 128, Height: 32, Colors: "dual"}
+
 // DemoResult says what Demo did.
 type DemoResult struct {
 	DevicesCreated []string // demo devices that were not registered yet
@@ -52,8 +56,13 @@ func Demo(ctx context.Context, data string) (DemoResult, error) {
 	for _, d := range demo.Devices() {
 		_, err := reg.Device(ctx, d.ID)
 		if errors.Is(err, fleet.ErrNotFound) {
-			_, err = reg.CreateDevice(ctx, fleet.Device{ID: d.ID, Kind: fleet.Kind(d.Kind), Region: d.Region, Tags: d.Tags,
-				Model: "演示设备", ContactPoint: d.Region + " 法律服务联系点"})
+			dev := fleet.Device{ID: d.ID, Kind: fleet.Kind(d.Kind), Region: d.Region, Tags: d.Tags,
+				Model: "演示设备", ContactPoint: d.Region + " 法律服务联系点"}
+			if dev.Kind == fleet.KindLED {
+				// The board scripts/run.sh and the console test drive.
+				dev.Board = DemoBoard
+			}
+			_, err = reg.CreateDevice(ctx, dev)
 			if err != nil {
 				return res, fmt.Errorf("demo: registering %s: %w", d.ID, err)
 			}

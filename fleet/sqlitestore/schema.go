@@ -322,4 +322,13 @@ CREATE TABLE schedule_drafts (
 ) STRICT;
 CREATE INDEX schedule_drafts_state ON schedule_drafts (state, id);
 `,
+	// 8: the LED board a device drives (issue 6: the console previews a
+	// message for each registered controller, size and colours). Empty
+	// controller: not registered.
+	`
+ALTER TABLE devices ADD COLUMN board_controller TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN board_width INTEGER NOT NULL DEFAULT 0 CHECK (board_width >= 0);
+ALTER TABLE devices ADD COLUMN board_height INTEGER NOT NULL DEFAULT 0 CHECK (board_height >= 0);
+ALTER TABLE devices ADD COLUMN board_colors TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -200,9 +200,11 @@ func (s *Store) CreateDevice(ctx context.Context, d fleet.Device) error {
 		if taken {
 			return fmt.Errorf("device %s: a fleet account has that name: %w", d.ID, fleet.ErrExists)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO devices (id, kind, model, region, contact_point, created_us, revoked_us)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, string(d.Kind), d.Model, d.Region, d.ContactPoint, us(d.Created), nullUS(d.Revoked))
+		_, err := tx.ExecContext(ctx, `INSERT INTO devices (id, kind, model, region, contact_point, created_us, revoked_us,
+			board_controller, board_width, board_height, board_colors)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, string(d.Kind), d.Model, d.Region, d.ContactPoint, us(d.Created), nullUS(d.Revoked),
+			d.Board.Controller, d.Board.Width, d.Board.Height, d.Board.Colors)
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return fmt.Errorf("device %s: %w", d.ID, fleet.ErrExists)
 		}
@@ -224,6 +226,7 @@ func (s *Store) CreateDevice(ctx context.Context, d fleet.Device) error {
 }
 
 const deviceColumns = `d.id, d.kind, d.model, d.region, d.contact_point, d.created_us, d.revoked_us,
+	d.board_controller, d.board_width, d.board_height, d.board_colors,
 	(SELECT group_concat(t.tag, char(31)) FROM device_tags t WHERE t.device_id = d.id)`
 
 type scanner interface{ Scan(...any) error }
@@ -236,7 +239,8 @@ func scanDevice(sc scanner) (fleet.Device, error) {
 		revoked sql.NullInt64
 		tags    sql.NullString
 	)
-	if err := sc.Scan(&d.ID, &kind, &d.Model, &d.Region, &d.ContactPoint, &created, &revoked, &tags); err != nil {
+	if err := sc.Scan(&d.ID, &kind, &d.Model, &d.Region, &d.ContactPoint, &created, &revoked,
+		&d.Board.Controller, &d.Board.Width, &d.Board.Height, &d.Board.Colors, &tags); err != nil {
 		return d, err
 	}
 	d.Kind = fleet.Kind(kind)
@@ -247,6 +251,19 @@ func scanDevice(sc scanner) (fleet.Device, error) {
 		slices.Sort(d.Tags)
 	}
 	return d, nil
+}
+
+// SetDeviceBoard implements fleet.Store.
+func (s *Store) SetDeviceBoard(ctx context.Context, id string, b fleet.Board) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE devices SET board_controller = ?, board_width = ?, board_height = ?, board_colors = ?
+		WHERE id = ?`, b.Controller, b.Width, b.Height, b.Colors, id)
+	if err != nil {
+		return fmt.Errorf("store board of %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("device %s: %w", id, fleet.ErrNotFound)
+	}
+	return nil
 }
 
 // Device implements fleet.Store.
