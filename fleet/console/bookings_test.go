@@ -224,19 +224,33 @@ func TestBookingsPage(t *testing.T) {
 		mustContain(t, p, `id="day-error">日期格式有误`)
 	}
 
-	// An operator sees only their township, masked (no phone permission).
+	// An operator sees only their township, masked until "显示号码": they
+	// call their villagers back (the phone permission), and only theirs.
 	o := f.browser()
 	otok := o.signIn("bangtou")
 	p = o.get("/bookings?day=" + day)
-	mustContain(t, p, b1.Code, "138****5678", "取消预约")
-	if strings.Contains(p.body, b2.Code) || strings.Contains(p.body, "盖尾镇") || strings.Contains(p.body, "显示号码") {
-		t.Fatalf("operator sees another township or phones:\n%s", p.body)
+	mustContain(t, p, b1.Code, "138****5678", "取消预约", "显示号码")
+	if strings.Contains(p.body, b2.Code) || strings.Contains(p.body, "盖尾镇") || strings.Contains(p.body, "13812345678") {
+		t.Fatalf("operator sees another township or a full number:\n%s", p.body)
 	}
 	if p := o.post("/bookings/"+b2.Code+"/cancel", url.Values{"csrf": {otok}, "action": {"cancel"}}); p.status != http.StatusForbidden {
 		t.Fatalf("operator cancels another township's booking: %d", p.status)
 	}
-	if rows := f.audit(fleet.AuditFilter{Actor: "bangtou", Action: fleet.AuditDenied}); len(rows) != 1 || rows[0].Region != "仙游县/盖尾镇/前连村" {
-		t.Fatalf("operator refusal audited: %+v", rows)
+	if p := o.post("/bookings/"+b2.Code+"/phone", url.Values{"csrf": {otok}, "day": {day}}); p.status != http.StatusForbidden || strings.Contains(p.body, "13698765432") {
+		t.Fatalf("operator reveals another township's number: %d", p.status)
+	}
+	if rows := f.audit(fleet.AuditFilter{Actor: "bangtou", Action: fleet.AuditDenied}); len(rows) != 2 || rows[0].Region != "仙游县/盖尾镇/前连村" ||
+		rows[1].Region != "仙游县/盖尾镇/前连村" {
+		t.Fatalf("operator refusals audited: %+v", rows)
+	}
+	if p := o.post("/bookings/"+b1.Code+"/phone", url.Values{"csrf": {otok}, "day": {day}}); p.status != 200 {
+		t.Fatalf("operator reveals their own township's number: %d", p.status)
+	} else {
+		mustContain(t, p, "13812345678", "张三丰")
+	}
+	if rows := f.audit(fleet.AuditFilter{Actor: "bangtou", Action: fleet.AuditShowPersonal}); len(rows) != 1 || rows[0].Target != "booking "+b1.Code ||
+		strings.Contains(rows[0].Summary+rows[0].After, "13812345678") {
+		t.Fatalf("operator's reveal audited: %+v", rows)
 	}
 
 	// The administrator has the phone permission: masked until "显示号码",
@@ -256,7 +270,7 @@ func TestBookingsPage(t *testing.T) {
 		t.Fatalf("reveal: %d", p.status)
 	}
 	mustContain(t, p, "13812345678", "张三丰", "136****5432")
-	rows := f.audit(fleet.AuditFilter{Action: fleet.AuditShowPersonal})
+	rows := f.audit(fleet.AuditFilter{Actor: "admin", Action: fleet.AuditShowPersonal})
 	if len(rows) != 1 || rows[0].Actor != "admin" || rows[0].Target != "booking "+b1.Code || rows[0].Region != "仙游县/榜头镇/坝下村" ||
 		strings.Contains(rows[0].Summary+rows[0].Before+rows[0].After, "13812345678") {
 		t.Fatalf("reveal audit: %+v", rows)
