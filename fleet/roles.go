@@ -3,6 +3,7 @@ package fleet
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -81,6 +82,38 @@ func (a Account) CanAct(region string) bool {
 		return a.CanSee(region)
 	}
 	return false
+}
+
+// SeesAny reports whether the account may see something that concerns
+// regions (a schedule's target regions, a notice's or an adviser's regions):
+// administrators and viewers always; an operator when one of the regions
+// lies in their township or covers it, or when there is none (the whole
+// county). The console lists schedules, notices and advisers this way.
+func (a Account) SeesAny(regions []string) bool {
+	switch a.Role {
+	case StaffAdmin, StaffViewer:
+		return true
+	case StaffOperator:
+		if a.Township == "" {
+			return false
+		}
+		if len(regions) == 0 {
+			return true
+		}
+		return slices.ContainsFunc(regions, func(r string) bool { return a.CanSee(r) || RegionWithin(a.Township, r) })
+	}
+	return false
+}
+
+// CanActAll reports whether the account may change something that concerns
+// every one of regions: administrators always; an operator only when there
+// is at least one region and each lies in their township (something for
+// the whole county or another township is the county's); viewers never.
+func (a Account) CanActAll(regions []string) bool {
+	if a.Admin() {
+		return true
+	}
+	return a.Role == StaffOperator && len(regions) > 0 && !slices.ContainsFunc(regions, func(r string) bool { return !a.CanAct(r) })
 }
 
 // NeedsApproval reports whether the account's schedule changes are drafts

@@ -54,6 +54,8 @@ type Server struct {
 	warn  *ratelog.Limiter
 	mux   *http.ServeMux
 	audit *fleet.Audit // nil when the store keeps no audit log
+	// access is every route's access decision by pattern (Server.handle).
+	access map[string]access
 
 	loginLimit *limiter // login attempts per address and per username
 	enrolLimit *limiter // enrolment attempts per address
@@ -66,7 +68,7 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: cfg.Registry.Store(), log: log, warn: ratelog.New(log, time.Minute), mux: http.NewServeMux(),
+	s := &Server{cfg: cfg, store: cfg.Registry.Store(), log: log, warn: ratelog.New(log, time.Minute), mux: http.NewServeMux(), access: map[string]access{},
 		loginLimit: newLimiter(10, time.Minute), enrolLimit: newLimiter(20, time.Minute), authFail: newLimiter(30, time.Minute)}
 	if as, ok := s.store.(fleet.AuditStore); ok {
 		s.audit = fleet.NewAudit(as, log)
@@ -80,45 +82,46 @@ func New(cfg Config) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// routes registers every route with its access decision (see access.go
+// and the roles table in docs/FLEET.md).
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /healthz", s.health)
-	m.HandleFunc("POST /api/login", s.login)
-	m.HandleFunc("POST /api/logout", s.staff(s.logout))
-	m.HandleFunc("POST /api/enrol", s.enrol)
+	s.handle("GET /healthz", accessPublic, s.health)
+	s.handle("POST /api/login", accessPublic, s.login)
+	s.handle("POST /api/logout", accessStaff, s.logout)
+	s.handle("POST /api/enrol", accessPublic, s.enrol)
 
-	m.HandleFunc("GET /api/devices", s.staff(s.listDevices))
-	m.HandleFunc("POST /api/devices", s.staff(s.createDevice))
-	m.HandleFunc("GET /api/devices/{id}", s.staff(s.showDevice))
-	m.HandleFunc("POST /api/devices/{id}/token", s.staff(s.newToken))
-	m.HandleFunc("POST /api/devices/{id}/revoke", s.staff(s.revokeDevice))
-	m.HandleFunc("PUT /api/devices/{id}/settings", s.staff(s.putSettings))
-	m.HandleFunc("GET /api/devices/{id}/commands", s.staff(s.listCommands))
-	m.HandleFunc("POST /api/devices/{id}/commands", s.staff(s.createCommand))
-	m.HandleFunc("GET /api/devices/{id}/commands/{cmd}", s.staff(s.showCommand))
-	m.HandleFunc("GET /api/devices/{id}/events", s.staff(s.listEvents))
-	m.HandleFunc("GET /api/devices/{id}/telemetry", s.staff(s.listTelemetry))
-	m.HandleFunc("PUT /api/devices/{id}/screenshots/{cmd}", s.uploadScreenshot)
-	m.HandleFunc("GET /api/devices/{id}/screenshots/{cmd}", s.staff(s.showScreenshot))
+	s.handle("GET /api/devices", accessStaff, s.listDevices)
+	s.handle("POST /api/devices", accessAdmin, s.createDevice)
+	s.handle("GET /api/devices/{id}", accessStaff, s.showDevice)
+	s.handle("POST /api/devices/{id}/token", accessAdmin, s.newToken)
+	s.handle("POST /api/devices/{id}/revoke", accessAdmin, s.revokeDevice)
+	s.handle("PUT /api/devices/{id}/settings", accessWriter, s.putSettings)
+	s.handle("GET /api/devices/{id}/commands", accessStaff, s.listCommands)
+	s.handle("POST /api/devices/{id}/commands", accessWriter, s.createCommand)
+	s.handle("GET /api/devices/{id}/commands/{cmd}", accessStaff, s.showCommand)
+	s.handle("GET /api/devices/{id}/events", accessStaff, s.listEvents)
+	s.handle("GET /api/devices/{id}/telemetry", accessStaff, s.listTelemetry)
+	s.handle("PUT /api/devices/{id}/screenshots/{cmd}", accessDevice, s.uploadScreenshot)
+	s.handle("GET /api/devices/{id}/screenshots/{cmd}", accessStaff, s.showScreenshot)
 
-	m.HandleFunc("GET /api/content", s.staff(s.listContent))
-	m.HandleFunc("POST /api/content", s.staff(s.addContent))
-	m.HandleFunc("POST /api/content/blobs", s.staff(s.uploadBlob))
-	m.HandleFunc("GET /api/schedules", s.staff(s.listSchedules))
-	m.HandleFunc("POST /api/schedules", s.staff(s.addSchedule))
-	m.HandleFunc("POST /api/schedules/check", s.staff(s.checkSchedule))
-	m.HandleFunc("DELETE /api/schedules/{id}", s.staff(s.deleteSchedule))
-	m.HandleFunc("GET /api/notices", s.staff(s.listNotices))
-	m.HandleFunc("POST /api/notices", s.staff(s.addNotice))
-	m.HandleFunc("POST /api/notices/{id}/withdraw", s.staff(s.withdrawNotice))
-	m.HandleFunc("GET /api/status", s.staff(s.status))
+	s.handle("GET /api/content", accessStaff, s.listContent)
+	s.handle("POST /api/content", accessWriter, s.addContent)
+	s.handle("POST /api/content/blobs", accessWriter, s.uploadBlob)
+	s.handle("GET /api/schedules", accessStaff, s.listSchedules)
+	s.handle("POST /api/schedules", accessWriter, s.addSchedule)
+	s.handle("POST /api/schedules/check", accessWriter, s.checkSchedule)
+	s.handle("DELETE /api/schedules/{id}", accessAdmin, s.deleteSchedule)
+	s.handle("GET /api/notices", accessStaff, s.listNotices)
+	s.handle("POST /api/notices", accessWriter, s.addNotice)
+	s.handle("POST /api/notices/{id}/withdraw", accessWriter, s.withdrawNotice)
+	s.handle("GET /api/status", accessStaff, s.status)
 
-	s.bookingRoutes(m)
+	s.bookingRoutes()
 
-	m.HandleFunc("GET /content/items/{id}/{version}", s.download)
-	m.HandleFunc("HEAD /content/items/{id}/{version}", s.download)
+	s.handle("GET /content/items/{id}/{version}", accessDeviceOrStaff, s.download)
+	s.handle("HEAD /content/items/{id}/{version}", accessDeviceOrStaff, s.download)
 
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("/api/", accessPublic, func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &fleet.Error{Code: "no_route", Msg: "no such API route: see docs/FLEET.md", Zh: "没有这个接口"})
 	})
 }
@@ -240,44 +243,6 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	return &fleet.Error{Code: "invalid", Msg: "invalid input: the body is not the expected JSON object: " + err.Error(),
 		Zh: "提交的数据格式有误，请检查后重试"}
-}
-
-// staffKey is the context key of the signed-in staff account.
-type staffKey struct{}
-
-// staff wraps h so it runs only for a signed-in staff member.
-func (s *Server) staff(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		// Bearer tokens only: a cookie would let another site's page make
-		// requests with the staff member's rights (the console has its own
-		// session cookie and CSRF tokens; the API never reads it).
-		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		st, err := s.cfg.Registry.SessionStaff(r.Context(), strings.TrimSpace(tok))
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		// Township operators and viewers use the console, which checks their
-		// region on every page; until each API route does the same, the API
-		// serves county administrators only.
-		if st.Role != "" && st.Role != fleet.StaffAdmin {
-			if s.audit != nil {
-				_ = s.audit.Record(r.Context(), fleet.AuditEntry{Actor: st.Username, Role: st.Role, Action: fleet.AuditDenied,
-					Target: r.Method + " " + r.URL.Path, Outcome: fleet.OutcomeDenied, Address: clientIP(r),
-					Summary: "非县级管理员调用接口，已拒绝（接口目前只对县级管理员开放）"})
-			}
-			s.fail(w, r, &fleet.Error{Code: "forbidden",
-				Msg: "the API serves county administrators; township operators and viewers use the console",
-				Zh:  "接口目前只对县级管理员开放，乡镇操作员和查看员请使用网页控制台"})
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), staffKey{}, st)))
-	}
-}
-
-func staffOf(r *http.Request) fleet.Staff {
-	st, _ := r.Context().Value(staffKey{}).(fleet.Staff)
-	return st
 }
 
 // device authenticates a device with HTTP Basic (device ID, MQTT password).

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,35 +21,35 @@ type bookingAPI struct {
 	calFail  *limiter // unknown calendar tokens, per address
 }
 
-func (s *Server) bookingRoutes(m *http.ServeMux) {
+func (s *Server) bookingRoutes() {
 	h := &bookingAPI{s: s, b: s.cfg.Bookings, codeFail: newLimiter(20, time.Minute), calFail: newLimiter(30, time.Minute)}
 	if h.b == nil {
 		return // a store without bookings: the routes answer no_route
 	}
-	m.HandleFunc("GET /api/advisers", s.staff(h.listAdvisers))
-	m.HandleFunc("GET /api/advisers/{id}", s.staff(h.showAdviser))
-	m.HandleFunc("PUT /api/advisers/{id}", s.staff(h.putAdviser))
-	m.HandleFunc("POST /api/advisers/{id}/exceptions", s.staff(h.addException))
-	m.HandleFunc("DELETE /api/advisers/{id}/exceptions/{eid}", s.staff(h.deleteException))
-	m.HandleFunc("POST /api/advisers/{id}/calendar", s.staff(h.rotateCalendar))
-	m.HandleFunc("GET /api/bookings", s.staff(h.listBookings))
-	m.HandleFunc("GET /api/bookings/requests", s.staff(h.listRequests))
-	m.HandleFunc("POST /api/bookings/{code}/cancel", s.staff(h.staffCancel))
-	m.HandleFunc("GET /api/booking/settings", s.staff(h.getSettings))
-	m.HandleFunc("PUT /api/booking/settings", s.staff(h.putSettings))
-	m.HandleFunc("GET /api/categories", s.staff(h.getCategories))
-	m.HandleFunc("PUT /api/categories", s.staff(h.putCategories))
-	m.HandleFunc("GET /api/figures", s.staff(h.figures))
+	s.handle("GET /api/advisers", accessStaff, h.listAdvisers)
+	s.handle("GET /api/advisers/{id}", accessStaff, h.showAdviser)
+	s.handle("PUT /api/advisers/{id}", accessWriter, h.putAdviser)
+	s.handle("POST /api/advisers/{id}/exceptions", accessWriter, h.addException)
+	s.handle("DELETE /api/advisers/{id}/exceptions/{eid}", accessWriter, h.deleteException)
+	s.handle("POST /api/advisers/{id}/calendar", accessWriter, h.rotateCalendar)
+	s.handle("GET /api/bookings", accessStaff, h.listBookings)
+	s.handle("GET /api/bookings/requests", accessStaff, h.listRequests)
+	s.handle("POST /api/bookings/{code}/cancel", accessWriter, h.staffCancel)
+	s.handle("GET /api/booking/settings", accessStaff, h.getSettings)
+	s.handle("PUT /api/booking/settings", accessAdmin, h.putSettings)
+	s.handle("GET /api/categories", accessStaff, h.getCategories)
+	s.handle("PUT /api/categories", accessAdmin, h.putCategories)
+	s.handle("GET /api/figures", accessStaff, h.figures)
 
-	m.HandleFunc("GET /api/kiosk/categories", h.kiosk(h.kioskCategories))
-	m.HandleFunc("GET /api/kiosk/advisers", h.kiosk(h.kioskAdvisers))
-	m.HandleFunc("GET /api/kiosk/slots", h.kiosk(h.kioskSlots))
-	m.HandleFunc("POST /api/kiosk/bookings", h.kiosk(h.kioskBook))
-	m.HandleFunc("POST /api/kiosk/bookings/lookup", h.kiosk(h.kioskLookup))
-	m.HandleFunc("POST /api/kiosk/bookings/{code}/cancel", h.kiosk(h.kioskCancel))
-	m.HandleFunc("POST /api/kiosk/bookings/{code}/reschedule", h.kiosk(h.kioskReschedule))
+	s.handle("GET /api/kiosk/categories", accessDevice, h.kiosk(h.kioskCategories))
+	s.handle("GET /api/kiosk/advisers", accessDevice, h.kiosk(h.kioskAdvisers))
+	s.handle("GET /api/kiosk/slots", accessDevice, h.kiosk(h.kioskSlots))
+	s.handle("POST /api/kiosk/bookings", accessDevice, h.kiosk(h.kioskBook))
+	s.handle("POST /api/kiosk/bookings/lookup", accessDevice, h.kiosk(h.kioskLookup))
+	s.handle("POST /api/kiosk/bookings/{code}/cancel", accessDevice, h.kiosk(h.kioskCancel))
+	s.handle("POST /api/kiosk/bookings/{code}/reschedule", accessDevice, h.kiosk(h.kioskReschedule))
 
-	m.HandleFunc("GET /calendar/{file}", h.calendar)
+	s.handle("GET /calendar/{file}", accessCalendar, h.calendar)
 }
 
 // kiosk wraps h so it runs only for an authenticated device (HTTP Basic
@@ -119,31 +120,64 @@ type AdviserDetail struct {
 	Exceptions []fleet.Exception `json:"exceptions"`
 }
 
+// adviserRegions are the regions an adviser serves (its own villages and
+// the regions it serves); none means the whole county.
+func adviserRegions(a fleet.Adviser) []string {
+	return append(slices.Clone(a.Own), a.Serves...)
+}
+
 func (h *bookingAPI) listAdvisers(w http.ResponseWriter, r *http.Request) {
-	as, err := h.b.Advisers(r.Context())
+	all, err := h.b.Advisers(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if !staffOf(r).Role.Can(fleet.PermPhone) {
-		for i := range as {
-			as[i].Phone = wire.MaskPhone(as[i].Phone)
+	acct := staffOf(r)
+	as := []fleet.Adviser{}
+	for _, a := range all {
+		if !acct.SeesAny(adviserRegions(a)) {
+			continue // the console's advisers page lists them alike
 		}
-	}
-	if as == nil {
-		as = []fleet.Adviser{}
+		if !acct.Role.Can(fleet.PermPhone) {
+			a.Phone = wire.MaskPhone(a.Phone)
+		}
+		as = append(as, a)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"advisers": as})
 }
 
-func (h *bookingAPI) showAdviser(w http.ResponseWriter, r *http.Request) {
+// adviserFor loads the adviser of the path for the account: 404 when
+// unknown; 403 (audited) when it serves nothing in an operator's township,
+// or, with act, when the account may not change it (an operator: only an
+// adviser whose every region lies in their township, as the console).
+func (h *bookingAPI) adviserFor(w http.ResponseWriter, r *http.Request, act bool) (fleet.Adviser, []fleet.Exception, bool) {
 	a, exc, err := h.b.Adviser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
+		return a, nil, false
+	}
+	acct, regs := staffOf(r), adviserRegions(a)
+	if !acct.SeesAny(regs) {
+		h.s.deny(w, r, strings.Join(regs, ","), "该顾问不在您所属乡镇的服务范围内。")
+		return a, nil, false
+	}
+	if act && !acct.CanActAll(regs) {
+		h.s.deny(w, r, strings.Join(regs, ","), "您无权修改该顾问的工作时间、请假、加班或日历地址。")
+		return a, nil, false
+	}
+	return a, exc, true
+}
+
+func (h *bookingAPI) showAdviser(w http.ResponseWriter, r *http.Request) {
+	a, exc, ok := h.adviserFor(w, r, false)
+	if !ok {
 		return
 	}
 	if exc == nil {
 		exc = []fleet.Exception{}
+	}
+	if !staffOf(r).Role.Can(fleet.PermPhone) {
+		a.Phone = wire.MaskPhone(a.Phone)
 	}
 	writeJSON(w, http.StatusOK, AdviserDetail{Adviser: a, KindName: fleet.AdviserKindName(a.Kind), Exceptions: exc})
 }
@@ -160,6 +194,35 @@ func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
 	if a.ID != r.PathValue("id") {
 		h.fail(w, r, &fleet.FieldError{Field: "id", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: id differs from the URL", Zh: "编号与地址中的编号不一致"}})
 		return
+	}
+	if acct := staffOf(r); !acct.Admin() {
+		old, _, err := h.b.Adviser(r.Context(), a.ID)
+		switch {
+		case errors.Is(err, fleet.ErrNotFound):
+			h.s.deny(w, r, strings.Join(adviserRegions(a), ","), "只有县级管理员可以添加顾问或律师。")
+			return
+		case err != nil:
+			h.fail(w, r, err)
+			return
+		}
+		oldRegs := adviserRegions(old)
+		if !acct.SeesAny(oldRegs) {
+			h.s.deny(w, r, strings.Join(oldRegs, ","), "该顾问不在您所属乡镇的服务范围内。")
+			return
+		}
+		if !acct.CanActAll(oldRegs) {
+			h.s.deny(w, r, strings.Join(oldRegs, ","), "您无权修改该顾问的工作时间、请假、加班或日历地址。")
+			return
+		}
+		if !acct.CanActAll(adviserRegions(a)) {
+			h.s.deny(w, r, strings.Join(adviserRegions(a), ","), "顾问的服务范围只能在本乡镇（"+acct.Township+"）以内。")
+			return
+		}
+		// Without the phone permission the account read a masked number:
+		// sending it back keeps the stored one.
+		if !acct.Role.Can(fleet.PermPhone) && a.Phone == wire.MaskPhone(old.Phone) {
+			a.Phone = old.Phone
+		}
 	}
 	a, err := h.b.PutAdviser(r.Context(), a)
 	if err != nil {
@@ -179,6 +242,9 @@ type ExceptionRequest struct {
 }
 
 func (h *bookingAPI) addException(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := h.adviserFor(w, r, true); !ok {
+		return
+	}
 	var req ExceptionRequest
 	if err := decode(w, r, &req); err != nil {
 		h.fail(w, r, err)
@@ -193,6 +259,9 @@ func (h *bookingAPI) addException(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *bookingAPI) deleteException(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := h.adviserFor(w, r, true); !ok {
+		return
+	}
 	id, err := strconv.ParseInt(r.PathValue("eid"), 10, 64)
 	if err == nil {
 		err = h.b.DeleteException(r.Context(), r.PathValue("id"), id)
@@ -214,6 +283,9 @@ type CalendarToken struct {
 }
 
 func (h *bookingAPI) rotateCalendar(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := h.adviserFor(w, r, true); !ok {
+		return
+	}
 	tok, err := h.b.RotateCalendarToken(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -282,18 +354,22 @@ func bookingView(b fleet.Booking, full bool) BookingView {
 	return v
 }
 
-// showPhones reads the phone=1 flag and checks the role may use it.
-func (h *bookingAPI) showPhones(r *http.Request) (bool, error) {
+// showPhones reads the phone=1 flag and checks the role may use it
+// (fleet.PermPhone); a role without it is refused (403, audited) and ok is
+// false. Every showing is audited (show_personal), as on the console.
+func (h *bookingAPI) showPhones(w http.ResponseWriter, r *http.Request) (full, ok bool) {
 	if r.URL.Query().Get("phone") != "1" {
-		return false, nil
+		return false, true
 	}
 	st := staffOf(r)
 	if !st.Role.Can(fleet.PermPhone) {
-		return false, &fleet.Error{Code: "forbidden", Msg: "your role may not see phone numbers: ask without phone=1",
-			Zh: "您的角色无权查看完整手机号码"}
+		h.s.deny(w, r, st.Scope(), "您的角色无权查看完整手机号码，请去掉 phone=1 后重试。")
+		return false, false
 	}
 	h.s.log.Info("phone numbers shown to staff", "by", st.Username, "path", r.URL.Path)
-	return true, nil
+	h.s.record(r, fleet.AuditEntry{Action: fleet.AuditShowPersonal, Target: r.Method + " " + r.URL.Path, Region: st.Scope(),
+		Summary: "通过接口查看完整手机号码和姓名（" + r.URL.Path + "）"})
+	return true, true
 }
 
 func localDay(field, v string) (time.Time, error) {
@@ -310,14 +386,18 @@ func localDay(field, v string) (time.Time, error) {
 }
 
 func (h *bookingAPI) listBookings(w http.ResponseWriter, r *http.Request) {
-	full, err := h.showPhones(r)
-	if err != nil {
-		h.fail(w, r, err)
+	full, ok := h.showPhones(w, r)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
-	f := fleet.BookingFilter{AdviserID: q.Get("adviser"), ContactPoint: q.Get("contact_point"), Region: strings.TrimSuffix(q.Get("region"), "/"),
+	region, ok := h.s.regionScope(w, r, q.Get("region"))
+	if !ok {
+		return
+	}
+	f := fleet.BookingFilter{AdviserID: q.Get("adviser"), ContactPoint: q.Get("contact_point"), Region: region,
 		Status: q.Get("status"), Limit: 5000}
+	var err error
 	from, to := q.Get("from"), q.Get("to")
 	if d := q.Get("day"); d != "" || (from == "" && to == "") {
 		if d == "" {
@@ -340,9 +420,12 @@ func (h *bookingAPI) listBookings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	acct := staffOf(r)
 	out := make([]BookingView, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, bookingView(b, full))
+		if acct.CanSee(b.Region) {
+			out = append(out, bookingView(b, full))
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"bookings": out})
 }
@@ -378,9 +461,8 @@ func reasonText(code string) string {
 }
 
 func (h *bookingAPI) listRequests(w http.ResponseWriter, r *http.Request) {
-	full, err := h.showPhones(r)
-	if err != nil {
-		h.fail(w, r, err)
+	full, ok := h.showPhones(w, r)
+	if !ok {
 		return
 	}
 	status := r.URL.Query().Get("status")
@@ -395,8 +477,28 @@ func (h *bookingAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// An operator sees the requests from their township's devices (the
+	// console's rule: a device no longer registered is the county's).
+	acct := staffOf(r)
+	var region map[string]string
+	if acct.Scope() != "" {
+		devs, err := h.s.cfg.Registry.Devices(r.Context(), fleet.Filter{})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		region = make(map[string]string, len(devs))
+		for _, d := range devs {
+			region[d.ID] = d.Region
+		}
+	}
 	out := make([]RequestView, 0, len(rs))
 	for _, q := range rs {
+		if region != nil {
+			if reg, ok := region[q.DeviceID]; !ok || !acct.CanSee(reg) {
+				continue
+			}
+		}
 		v := RequestView{DeviceID: q.DeviceID, RequestID: q.RequestID, Status: q.Status, Reason: q.Reason, ReasonText: reasonText(q.Reason),
 			Service: q.Data.Service, AdviserID: q.Data.AdviserID, SlotStart: q.Data.SlotStart.UTC(), Name: q.Data.Contact.Name,
 			Phone: q.Data.Contact.Phone, Received: q.Received.UTC()}
@@ -409,6 +511,26 @@ func (h *bookingAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *bookingAPI) staffCancel(w http.ResponseWriter, r *http.Request) {
+	if acct := staffOf(r); !acct.Admin() {
+		var b fleet.Booking
+		err := h.b.Store().BookingRead(r.Context(), func(tx fleet.BookingTx) error {
+			var err error
+			b, err = tx.BookingByCode(fleet.NormalizeCode(r.PathValue("code")))
+			return err
+		})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if !acct.CanSee(b.Region) {
+			h.s.deny(w, r, b.Region, "该预约不在您所属乡镇。")
+			return
+		}
+		if !acct.CanAct(b.Region) {
+			h.s.deny(w, r, b.Region, "您无权取消该预约。")
+			return
+		}
+	}
 	b, err := h.b.StaffCancel(r.Context(), r.PathValue("code"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -470,7 +592,11 @@ func (h *bookingAPI) putCategories(w http.ResponseWriter, r *http.Request) {
 
 func (h *bookingAPI) figures(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	fq := fleet.FiguresQuery{From: q.Get("from"), To: q.Get("to"), Region: strings.TrimSuffix(q.Get("region"), "/")}
+	region, ok := h.s.regionScope(w, r, q.Get("region"))
+	if !ok {
+		return
+	}
+	fq := fleet.FiguresQuery{From: q.Get("from"), To: q.Get("to"), Region: region}
 	if fq.To == "" {
 		fq.To = fq.From
 	}

@@ -796,20 +796,17 @@ func (s *Server) draftSchedule(w http.ResponseWriter, r *http.Request, sc conten
 		s.fail(w, r, err)
 		return
 	}
-	if s.audit != nil {
-		var before string
-		if exists {
-			b, _ := json.Marshal(old)
-			before = string(b)
-		}
-		note := ""
-		if len(rep.Conflicts) > 0 {
-			note = fmt.Sprintf("（有 %d 处冲突）", len(rep.Conflicts))
-		}
-		_ = s.audit.Record(r.Context(), fleet.AuditEntry{Actor: acct.Username, Role: acct.Role, Action: fleet.AuditSchedule, Target: sc.ID,
-			Region: scheduleRegion(sc), Outcome: fleet.OutcomeOK, Address: clientIP(r), Before: before, After: string(body),
-			Summary: fmt.Sprintf("通过接口提交排期草稿 %s（草稿 #%d），待县级管理员审批%s", sc.ID, id, note)})
+	var before string
+	if exists {
+		b, _ := json.Marshal(old)
+		before = string(b)
 	}
+	note := ""
+	if len(rep.Conflicts) > 0 {
+		note = fmt.Sprintf("（有 %d 处冲突）", len(rep.Conflicts))
+	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditSchedule, Target: sc.ID, Region: scheduleRegion(sc), Before: before, After: string(body),
+		Summary: fmt.Sprintf("通过接口提交排期草稿 %s（草稿 #%d），待县级管理员审批%s", sc.ID, id, note)})
 	out := CheckResponse{Schedule: sc, DraftID: id, Conflicts: rep.Conflicts}
 	if out.Conflicts == nil {
 		out.Conflicts = []content.Conflict{}
