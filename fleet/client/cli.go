@@ -544,9 +544,12 @@ func (x *CLI) scheduleAdd(ctx context.Context, args []string, checkOnly bool) er
 		return err
 	}
 	x.print(res, func(w io.Writer) {
-		if res.Stored {
+		switch {
+		case res.Stored:
 			fmt.Fprintf(w, "已保存排期 %s\n", s.ID)
-		} else {
+		case res.DraftID != 0:
+			fmt.Fprintf(w, "排期 %s 已提交为草稿 #%d，等待县级管理员审批后发布 (draft #%d awaits a county administrator)\n", s.ID, res.DraftID, res.DraftID)
+		default:
 			fmt.Fprintf(w, "排期 %s 检查完毕（未保存）\n", s.ID)
 		}
 		for _, p := range res.Problems {
