@@ -91,6 +91,8 @@ type Console struct {
 	pages    map[string]*template.Template
 
 	addrLimit, acctLimit, ticketLimit *limiter
+
+	compiledCache compiledCache // see compiled (playing.go)
 }
 
 // New returns the console. It panics if the registry's store cannot keep
@@ -202,7 +204,8 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /library/message", c.signedIn(c.saveMessage))
 	m.HandleFunc("GET /library/preview.json", c.signedIn(c.previewJSON))
 	m.HandleFunc("GET /library/preview.png", c.signedIn(c.previewPNG))
-	c.uploadRoutes() // pictures and articles: uploads.go
+	c.uploadRoutes()    // pictures and articles: uploads.go
+	c.programmeRoutes() // programmes and "排期播放": programmes.go
 
 	m.HandleFunc("GET /notices", c.signedIn(c.noticesPage))
 	m.HandleFunc("GET /notices/new", c.signedIn(c.newNoticePage))
@@ -217,6 +220,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /schedules/drafts", c.signedIn(c.draftsPage))
 	m.HandleFunc("POST /schedules/drafts/{id}", c.signedIn(c.decideDraft))
 	m.HandleFunc("GET /schedules/week", c.signedIn(c.weekPage))
+	m.HandleFunc("GET /schedules/month", c.signedIn(c.monthPage))
 	m.HandleFunc("GET /rollout", c.signedIn(c.rolloutPage))
 	m.HandleFunc("GET /rollout.json", c.signedIn(c.rolloutJSON))
 

@@ -26,6 +26,7 @@ type deviceRow struct {
 	Sample   *wire.Sample
 	Working  bool // online without faults
 	KindName string
+	Showing  nowShowing // what it plays now (fillShowing)
 }
 
 // Status is the rollout status in Chinese.
@@ -271,6 +272,10 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 			}
 		}
 	}
+	if err := c.fillShowing(r.Context(), d.Devices); err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
 	c.page(w, r, rc, http.StatusOK, "overview", "设备总览", "overview", d)
 }
 
@@ -413,7 +418,12 @@ func (c *Console) showDevice(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		c.internal(w, r, rc, err)
 		return
 	}
-	d := deviceData{Row: row, CanAct: rc.acct.CanAct(row.Region), Errors: errs, Form: form}
+	rows := []deviceRow{row}
+	if err := c.fillShowing(r.Context(), rows); err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	d := deviceData{Row: rows[0], CanAct: rc.acct.CanAct(row.Region), Errors: errs, Form: form}
 	for _, cmd := range cmds {
 		v := viewCommand(cmd)
 		d.Commands = append(d.Commands, v)

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"lawpoint/content"
@@ -25,10 +27,73 @@ type itemRow struct {
 	content.Item
 	Summary  string
 	KindName string
+	// Validity is the item's validity in Beijing time ("" when unbounded);
+	// Expired says it has ended and never plays again.
+	Validity string
+	Expired  bool
+}
+
+// itemRowOf describes an item for lists and pickers: its kind and a one-line
+// summary (the message, the article's title, the picture's alt text or size).
+func itemRowOf(it content.Item, now time.Time) itemRow {
+	row := itemRow{Item: it, Validity: validityText(it), Expired: expired(it, now)}
+	switch it.Kind {
+	case content.KindText:
+		row.KindName = "LED文字"
+		if it.Text != nil {
+			row.Summary = it.Text.Body
+		}
+	case content.KindArticle:
+		row.KindName = "文章"
+		if it.Article != nil {
+			row.Summary = it.Article.Title
+		}
+	case content.KindImage:
+		row.KindName = "图片"
+		if it.Image != nil {
+			row.Summary = fmt.Sprintf("%s %d×%d", it.Image.Format, it.Image.Width, it.Image.Height)
+		}
+	}
+	return row
+}
+
+// Title is the item's summary shortened for a picker or a programme entry.
+func (r itemRow) Title() string {
+	s := r.Summary
+	if r.Kind == content.KindImage && r.Image != nil && r.Image.Alt != "" {
+		s = r.Image.Alt
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if rs := []rune(s); len(rs) > 30 {
+		s = string(rs[:30]) + "…"
+	}
+	return s
+}
+
+// expired reports whether the item's validity has ended at now: it never
+// plays again.
+func expired(it content.Item, now time.Time) bool {
+	return !it.ValidUntil.IsZero() && !now.Before(it.ValidUntil)
+}
+
+// validityText is the item's validity in Beijing time, "" when unbounded.
+func validityText(it content.Item) string {
+	if it.ValidFrom.IsZero() && it.ValidUntil.IsZero() {
+		return ""
+	}
+	from, until := "不限", "不限"
+	if !it.ValidFrom.IsZero() {
+		from = it.ValidFrom.In(shanghai).Format("2006-01-02 15:04")
+	}
+	if !it.ValidUntil.IsZero() {
+		until = it.ValidUntil.In(shanghai).Format("2006-01-02 15:04")
+	}
+	return from + " 至 " + until
 }
 
 type libraryData struct {
-	Items []itemRow
+	Items    []itemRow
+	CanWrite bool // the account may write items (and schedule messages)
 }
 
 func (c *Console) libraryPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -37,27 +102,10 @@ func (c *Console) libraryPage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		c.internal(w, r, rc, err)
 		return
 	}
-	var d libraryData
+	d := libraryData{CanWrite: rc.acct.Role != fleet.StaffViewer}
+	now := c.now()
 	for _, it := range set.Items {
-		row := itemRow{Item: it}
-		switch it.Kind {
-		case content.KindText:
-			row.KindName = "LED文字"
-			if it.Text != nil {
-				row.Summary = it.Text.Body
-			}
-		case content.KindArticle:
-			row.KindName = "文章"
-			if it.Article != nil {
-				row.Summary = it.Article.Title
-			}
-		case content.KindImage:
-			row.KindName = "图片"
-			if it.Image != nil {
-				row.Summary = fmt.Sprintf("%s %d×%d", it.Image.Format, it.Image.Width, it.Image.Height)
-			}
-		}
-		d.Items = append(d.Items, row)
+		d.Items = append(d.Items, itemRowOf(it, now))
 	}
 	slices.SortFunc(d.Items, func(a, b itemRow) int { return strings.Compare(a.ID, b.ID) })
 	c.page(w, r, rc, http.StatusOK, "library", "内容库", "library", d)
@@ -124,6 +172,28 @@ func (f msgForm) text(errs map[string]string) content.Text {
 // query is the form's message as URL parameters (preview images).
 func (f msgForm) query() url.Values {
 	return url.Values{"body": {f.Body}, "colour": {f.Colour}, "effect": {f.Effect}, "speed": {f.Speed}, "stay": {f.Stay}}
+}
+
+// msgFormOf is the form of a stored LED text (its message fields only).
+func msgFormOf(t content.Text) msgForm {
+	f := msgForm{Body: t.Body, Colour: string(t.Colour), Effect: string(t.Effect)}
+	if t.Speed > 0 {
+		f.Speed = strconv.Itoa(t.Speed)
+	}
+	if t.StaySeconds > 0 {
+		f.Stay = strconv.Itoa(t.StaySeconds)
+	}
+	return f
+}
+
+// previewURL is the address of one page of the form's message on one
+// board model and size (previewPNG draws it).
+func (f msgForm) previewURL(spec boardSpec, page, scale int) string {
+	q := f.query()
+	q.Set("board", spec.Key())
+	q.Set("scale", strconv.Itoa(scale))
+	q.Set("page", strconv.Itoa(page))
+	return "/library/preview.png?" + q.Encode()
 }
 
 // preview is one board variant's rendering for the page and the JSON.
@@ -215,12 +285,8 @@ func (c *Console) previews(ctx context.Context, f msgForm, t content.Text, targe
 			s := scaleFor(v.Spec.W)
 			p.Width, p.Height = v.Spec.W*s, v.Spec.H*s
 			p.Scroll = t.Effect == content.EffectContinuous || t.Effect == content.EffectScrollLeft
-			q := f.query()
-			q.Set("board", v.Spec.Key())
-			q.Set("scale", strconv.Itoa(s))
 			for i := range pages {
-				q.Set("page", strconv.Itoa(i))
-				p.Pages = append(p.Pages, "/library/preview.png?"+q.Encode())
+				p.Pages = append(p.Pages, f.previewURL(v.Spec, i, s))
 			}
 		}
 		out = append(out, p)
@@ -237,6 +303,8 @@ type messageData struct {
 	Targets  []option
 	Editing  bool
 	Problem  string
+	// CanSchedule shows "排期播放" on a saved message (not for viewers).
+	CanSchedule bool
 }
 
 // targets lists the regions the account may preview against: its scope
@@ -287,15 +355,10 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 			return
 		}
 		it := set.Items[i]
-		f = msgForm{ID: it.ID, Body: it.Text.Body, Colour: string(it.Text.Colour), Effect: string(it.Text.Effect),
-			Tags: strings.Join(it.Tags, "，"), Target: rc.acct.Scope()}
-		if it.Text.Speed > 0 {
-			f.Speed = strconv.Itoa(it.Text.Speed)
-		}
-		if it.Text.StaySeconds > 0 {
-			f.Stay = strconv.Itoa(it.Text.StaySeconds)
-		}
+		f = msgFormOf(*it.Text)
+		f.ID, f.Tags, f.Target = it.ID, strings.Join(it.Tags, "，"), rc.acct.Scope()
 		d.Editing = true
+		d.CanSchedule = rc.acct.Role != fleet.StaffViewer
 	}
 	d.Form = f
 	c.showMessage(w, r, rc, http.StatusOK, d, f.Body != "")
@@ -338,6 +401,10 @@ func itemFieldOf(field string) string {
 		return "stay"
 	case strings.Contains(field, "tags"):
 		return "tags"
+	case strings.HasSuffix(field, "valid_from"):
+		return "valid_from"
+	case strings.HasSuffix(field, "valid_until"):
+		return "valid_until"
 	case strings.HasSuffix(field, "id"):
 		return "id"
 	}
@@ -409,6 +476,12 @@ func (c *Console) saveMessage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 				errs["id"] = "该编号已有素材。如要修改，请从内容库点“修改”；否则请换一个编号"
 			} else if last := hist[len(hist)-1]; last.Body != nil {
 				before = string(last.Body)
+				// The form has no validity fields: a change keeps the
+				// validity the item has.
+				var prev content.Item
+				if json.Unmarshal(last.Body, &prev) == nil {
+					it.ValidFrom, it.ValidUntil = prev.ValidFrom, prev.ValidUntil
+				}
 			}
 		}
 	}

@@ -264,7 +264,8 @@ func (c *Console) newSchedulePage(w http.ResponseWriter, r *http.Request, rc *re
 		c.deny(w, r, rc, "schedule", "", "只读账号不能编辑排期。")
 		return
 	}
-	f := scheduleForm{Priority: "100", Weekdays: map[int]bool{}}
+	// ?programme= preselects the programme ("排期播放" on a message).
+	f := scheduleForm{Priority: "100", Weekdays: map[int]bool{}, Programme: r.URL.Query().Get("programme")}
 	if s := rc.acct.Scope(); s != "" {
 		f.Regions = []string{s}
 	}

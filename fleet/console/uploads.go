@@ -3,6 +3,10 @@ package console
 // Uploads for the content library (issue 6): pictures (PNG or JPEG) and
 // articles, each a form validated on the server with the error beside the
 // field, stored through fleet.Library and audited like an LED text save.
+// The same forms change a stored picture or article (?id=): every save is
+// a new version through the Library, under the rule of LED texts (viewers
+// change nothing, township operators only items whose first version they
+// wrote).
 
 import (
 	"bytes"
@@ -78,26 +82,186 @@ func (c *Console) mayWrite(w http.ResponseWriter, r *http.Request, rc *reqCtx, t
 
 type uploadForm struct {
 	ID, Title, Body, Alt, Tags string
+	// ValidFrom and ValidUntil are datetime-local values, Beijing time;
+	// empty is unbounded.
+	ValidFrom, ValidUntil string
 }
 
 type uploadData struct {
-	Form   uploadForm
-	Errors map[string]string
-	Max    int64 // MB
+	Form    uploadForm
+	Errors  map[string]string
+	Max     int64 // MB
+	Editing bool
+	// Item is the stored version being changed (Editing).
+	Item content.Item
+}
+
+// title is the page title of the picture or article form.
+func (d uploadData) title(kind content.ItemKind) string {
+	switch {
+	case kind == content.KindImage && d.Editing:
+		return "修改图片 " + d.Form.ID
+	case kind == content.KindImage:
+		return "上传图片"
+	case d.Editing:
+		return "修改文章 " + d.Form.ID
+	}
+	return "写文章"
+}
+
+// validityForm is an item's validity as the forms show it.
+func validityForm(it content.Item) (from, until string) {
+	if !it.ValidFrom.IsZero() {
+		from = it.ValidFrom.In(shanghai).Format(datetimeLocal)
+	}
+	if !it.ValidUntil.IsZero() {
+		until = it.ValidUntil.In(shanghai).Format(datetimeLocal)
+	}
+	return from, until
+}
+
+// parseValidity reads the validity fields (Beijing time, either may be
+// empty); errs gets a Chinese message beside a bad field.
+func parseValidity(f uploadForm, errs map[string]string) (from, until time.Time) {
+	parse := func(v, field, what string) time.Time {
+		if v == "" {
+			return time.Time{}
+		}
+		for _, layout := range []string{datetimeLocal, "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+			if t, err := time.ParseInLocation(layout, v, shanghai); err == nil {
+				return t
+			}
+		}
+		errs[field] = what + "格式有误，请按 2026-11-27 08:00 填写"
+		return time.Time{}
+	}
+	from = parse(f.ValidFrom, "valid_from", "开始时间")
+	until = parse(f.ValidUntil, "valid_until", "结束时间")
+	if !from.IsZero() && !until.IsZero() && !from.Before(until) && errs["valid_until"] == "" {
+		errs["valid_until"] = "有效期结束时间须晚于开始时间"
+	}
+	return from, until
+}
+
+// editableItem finds the item id of kind for its edit form and applies the
+// rule of LED texts: viewers change nothing, township operators only items
+// whose first version they wrote. When ok is false it has answered (404,
+// or 403 and audited).
+func (c *Console) editableItem(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string, kind content.ItemKind) (content.Item, bool) {
+	set, _, err := c.cfg.Library.Set(r.Context())
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return content.Item{}, false
+	}
+	i := slices.IndexFunc(set.Items, func(it content.Item) bool { return it.ID == id && it.Kind == kind })
+	if i < 0 {
+		what := map[content.ItemKind]string{content.KindImage: "图片", content.KindArticle: "文章"}[kind]
+		c.errorPage(w, r, rc, http.StatusNotFound, "素材不存在", "内容库里没有编号为“"+id+"”的"+what+"。")
+		return content.Item{}, false
+	}
+	if rc.acct.Role == fleet.StaffViewer {
+		c.deny(w, r, rc, id, rc.acct.Scope(), "只读账号不能修改内容。")
+		return content.Item{}, false
+	}
+	if !rc.acct.Admin() {
+		hist, err := c.store.ContentHistory(r.Context(), fleet.RecordItem, id)
+		if err != nil {
+			c.internal(w, r, rc, err)
+			return content.Item{}, false
+		}
+		if len(hist) > 0 && hist[0].Author != rc.acct.Username {
+			c.deny(w, r, rc, id, rc.acct.Scope(), "该素材由"+hist[0].Author+"创建，乡镇操作员只能修改自己创建的素材。")
+			return content.Item{}, false
+		}
+	}
+	return set.Items[i], true
+}
+
+// itemChanges names what a new version changes, for the audit summary.
+func itemChanges(old, cur content.Item) string {
+	var ch []string
+	if old.Image != nil && cur.Image != nil {
+		if old.SHA256 != cur.SHA256 {
+			ch = append(ch, fmt.Sprintf("更换图片文件（%s %d×%d，SHA-256 %s）", cur.Image.Format, cur.Image.Width, cur.Image.Height, cur.SHA256))
+		}
+		if old.Image.Alt != cur.Image.Alt {
+			ch = append(ch, "说明文字")
+		}
+	}
+	if old.Article != nil && cur.Article != nil {
+		if old.Article.Title != cur.Article.Title {
+			ch = append(ch, "标题")
+		}
+		if old.Article.Body != cur.Article.Body {
+			ch = append(ch, "正文")
+		}
+	}
+	if !slices.Equal(old.Tags, cur.Tags) {
+		ch = append(ch, "标签")
+	}
+	if !old.ValidFrom.Equal(cur.ValidFrom) || !old.ValidUntil.Equal(cur.ValidUntil) {
+		ch = append(ch, "有效期")
+	}
+	return strings.Join(ch, "、")
+}
+
+// itemAuditText is what the audit row's before/after shows of a picture or
+// article version.
+func itemAuditText(it content.Item) string {
+	var b strings.Builder
+	switch {
+	case it.Image != nil:
+		fmt.Fprintf(&b, "说明：%s\n文件：%s %d×%d，SHA-256 %s", it.Image.Alt, it.Image.Format, it.Image.Width, it.Image.Height, it.SHA256)
+	case it.Article != nil:
+		b.WriteString(it.Article.Title + "\n\n" + it.Article.Body)
+	}
+	if len(it.Tags) > 0 {
+		b.WriteString("\n标签：" + strings.Join(it.Tags, "，"))
+	}
+	if v := validityText(it); v != "" {
+		b.WriteString("\n有效期：" + v)
+	}
+	return b.String()
 }
 
 func (c *Console) imageFormPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if !c.mayWrite(w, r, rc, uploadPath) {
 		return
 	}
-	c.page(w, r, rc, http.StatusOK, "image_form", "上传图片", "library", uploadData{Errors: map[string]string{}, Max: fleet.MaxUpload >> 20})
+	d := uploadData{Errors: map[string]string{}, Max: fleet.MaxUpload >> 20}
+	if id := trimmed(r, "id"); id != "" {
+		it, ok := c.editableItem(w, r, rc, id, content.KindImage)
+		if !ok {
+			return
+		}
+		d.Editing, d.Item = true, it
+		d.Form = uploadForm{ID: it.ID, Tags: strings.Join(it.Tags, "，")}
+		if it.Image != nil {
+			d.Form.Alt = it.Image.Alt
+		}
+		d.Form.ValidFrom, d.Form.ValidUntil = validityForm(it)
+	}
+	c.page(w, r, rc, http.StatusOK, "image_form", d.title(content.KindImage), "library", d)
 }
 
 func (c *Console) articleFormPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if !c.mayWrite(w, r, rc, "/library/article") {
 		return
 	}
-	c.page(w, r, rc, http.StatusOK, "article_form", "写文章", "library", uploadData{Errors: map[string]string{}})
+	d := uploadData{Errors: map[string]string{}}
+	if id := trimmed(r, "id"); id != "" {
+		it, ok := c.editableItem(w, r, rc, id, content.KindArticle)
+		if !ok {
+			return
+		}
+		d.Editing, d.Item = true, it
+		d.Form = uploadForm{ID: it.ID, Tags: strings.Join(it.Tags, "，")}
+		if it.Article != nil {
+			d.Form.Title, d.Form.Body = it.Article.Title, it.Article.Body
+		}
+		d.Form.ValidFrom, d.Form.ValidUntil = validityForm(it)
+	}
+	c.page(w, r, rc, http.StatusOK, "article_form", d.title(content.KindArticle), "library", d)
 }
 
 // checkID validates an optional item ID (empty: one is made) and refuses
@@ -134,27 +298,14 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-func (c *Console) saveImage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if !c.mayWrite(w, r, rc, uploadPath) {
-		return
-	}
-	f := uploadForm{ID: trimmed(r, "id"), Alt: trimmed(r, "alt"), Tags: trimmed(r, "tags")}
-	errs := map[string]string{}
-	d := uploadData{Form: f, Errors: errs, Max: fleet.MaxUpload >> 20}
-	if n := utf8.RuneCountInString(f.Alt); n == 0 {
-		errs["alt"] = "请填写图片标题或说明文字（看不到图片时显示、朗读）"
-	} else if n > maxAltRunes {
-		errs["alt"] = fmt.Sprintf("说明文字共 %d 字，不能超过 %d 字", n, maxAltRunes)
-	}
-	tags := splitTags(f.Tags)
-	checkTags(tags, errs)
-	c.checkID(r, f.ID, errs)
-
-	var data []byte
-	var format string
-	var cfg image.Config
+// readPicture reads and checks the uploaded picture; errs gets the reason
+// beside the file field. present is false when no file was chosen (which
+// is an error only when required).
+func readPicture(r *http.Request, required bool, errs map[string]string) (data []byte, format string, cfg image.Config, present bool) {
 	file, hdr, err := r.FormFile("file")
 	switch {
+	case errors.Is(err, http.ErrMissingFile) && !required:
+		return nil, "", image.Config{}, false
 	case err != nil:
 		errs["file"] = "请选择要上传的图片（PNG 或 JPEG）"
 	case hdr.Size > fleet.MaxUpload:
@@ -179,40 +330,89 @@ func (c *Console) saveImage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 			}
 		}
 	}
-	if len(errs) > 0 {
-		c.page(w, r, rc, http.StatusBadRequest, "image_form", "上传图片", "library", d)
+	return data, format, cfg, true
+}
+
+// saveImage uploads a new picture, or (editing=1) stores a new version of
+// one: alt text, tags, validity and, if a file is chosen, the picture.
+func (c *Console) saveImage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if !c.mayWrite(w, r, rc, uploadPath) {
 		return
 	}
-	sum, _, err := c.cfg.Library.Blobs().Put(bytes.NewReader(data), fleet.MaxUpload, "")
-	if err != nil {
-		if problemsToFields(err, errs) {
-			errs["file"], errs[""] = errs[""], ""
-			c.page(w, r, rc, http.StatusBadRequest, "image_form", "上传图片", "library", d)
+	f := uploadForm{ID: trimmed(r, "id"), Alt: trimmed(r, "alt"), Tags: trimmed(r, "tags"),
+		ValidFrom: trimmed(r, "valid_from"), ValidUntil: trimmed(r, "valid_until")}
+	errs := map[string]string{}
+	d := uploadData{Form: f, Errors: errs, Max: fleet.MaxUpload >> 20, Editing: r.PostFormValue("editing") == "1"}
+	if d.Editing {
+		cur, ok := c.editableItem(w, r, rc, f.ID, content.KindImage)
+		if !ok {
 			return
 		}
-		c.internal(w, r, rc, err)
+		d.Item = cur
+	}
+	title := d.title(content.KindImage)
+	if n := utf8.RuneCountInString(f.Alt); n == 0 {
+		errs["alt"] = "请填写图片标题或说明文字（看不到图片时显示、朗读）"
+	} else if n > maxAltRunes {
+		errs["alt"] = fmt.Sprintf("说明文字共 %d 字，不能超过 %d 字", n, maxAltRunes)
+	}
+	tags := splitTags(f.Tags)
+	checkTags(tags, errs)
+	from, until := parseValidity(f, errs)
+	if !d.Editing {
+		c.checkID(r, f.ID, errs)
+	}
+	data, format, cfg, present := readPicture(r, !d.Editing, errs)
+	if len(errs) > 0 {
+		c.page(w, r, rc, http.StatusBadRequest, "image_form", title, "library", d)
 		return
 	}
-	id := f.ID
-	if id == "" {
-		id = "img-" + sum[:12]
+	var it content.Item
+	if present {
+		sum, _, err := c.cfg.Library.Blobs().Put(bytes.NewReader(data), fleet.MaxUpload, "")
+		if err != nil {
+			if problemsToFields(err, errs) {
+				errs["file"], errs[""] = errs[""], ""
+				c.page(w, r, rc, http.StatusBadRequest, "image_form", title, "library", d)
+				return
+			}
+			c.internal(w, r, rc, err)
+			return
+		}
+		id := f.ID
+		if id == "" {
+			id = "img-" + sum[:12]
+		}
+		it = content.NewImage(id, 1, format, cfg.Width, cfg.Height, data)
+	} else {
+		// The stored picture stays; PutItem re-reads its format and size.
+		it = d.Item
+		img := *d.Item.Image
+		it.Image = &img
 	}
-	it := content.NewImage(id, 1, format, cfg.Width, cfg.Height, data)
 	it.Image.Alt = f.Alt
 	it.Tags = tags
+	it.ValidFrom, it.ValidUntil = from, until
 	stored, err := c.cfg.Library.PutItem(r.Context(), rc.acct.Username, it)
 	if err != nil {
 		if problemsToFields(err, errs) {
 			moveImageErrors(errs)
-			c.page(w, r, rc, http.StatusBadRequest, "image_form", "上传图片", "library", d)
+			c.page(w, r, rc, http.StatusBadRequest, "image_form", title, "library", d)
 			return
 		}
 		c.internal(w, r, rc, err)
 		return
 	}
-	c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
-		Summary: fmt.Sprintf("上传图片 %s（第%d版，%s %d×%d，%d 字节，SHA-256 %s）", stored.ID, stored.Version, format, cfg.Width, cfg.Height, stored.Size, stored.SHA256),
-		After:   f.Alt})
+	switch {
+	case !d.Editing:
+		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
+			Summary: fmt.Sprintf("上传图片 %s（第%d版，%s %d×%d，%d 字节，SHA-256 %s）", stored.ID, stored.Version, stored.Image.Format, stored.Image.Width, stored.Image.Height, stored.Size, stored.SHA256),
+			After:   f.Alt})
+	case stored.Version != d.Item.Version:
+		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
+			Summary: fmt.Sprintf("修改图片 %s（第%d版）：%s", stored.ID, stored.Version, itemChanges(d.Item, stored)),
+			Before:  itemAuditText(d.Item), After: itemAuditText(stored)})
+	}
 	http.Redirect(w, r, "/library?done=saved", http.StatusSeeOther)
 }
 
@@ -223,15 +423,26 @@ func moveImageErrors(errs map[string]string) {
 	}
 }
 
+// saveArticle writes a new article, or (editing=1) stores a new version of
+// one: title, body, tags and validity.
 func (c *Console) saveArticle(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if !c.mayWrite(w, r, rc, "/library/article") {
 		return
 	}
 	// The body is kept as typed: only the browser's CRLF line ends become LF.
 	f := uploadForm{ID: trimmed(r, "id"), Title: trimmed(r, "title"),
-		Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"), Tags: trimmed(r, "tags")}
+		Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"), Tags: trimmed(r, "tags"),
+		ValidFrom: trimmed(r, "valid_from"), ValidUntil: trimmed(r, "valid_until")}
 	errs := map[string]string{}
-	d := uploadData{Form: f, Errors: errs}
+	d := uploadData{Form: f, Errors: errs, Editing: r.PostFormValue("editing") == "1"}
+	if d.Editing {
+		cur, ok := c.editableItem(w, r, rc, f.ID, content.KindArticle)
+		if !ok {
+			return
+		}
+		d.Item = cur
+	}
+	title := d.title(content.KindArticle)
 	switch n := utf8.RuneCountInString(f.Title); {
 	case n == 0:
 		errs["title"] = "请填写文章标题"
@@ -248,33 +459,44 @@ func (c *Console) saveArticle(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	}
 	tags := splitTags(f.Tags)
 	checkTags(tags, errs)
-	c.checkID(r, f.ID, errs)
+	from, until := parseValidity(f, errs)
+	if !d.Editing {
+		c.checkID(r, f.ID, errs)
+	}
 	id := f.ID
 	if id == "" {
 		id = newID("article-")
 	}
 	it := content.NewArticle(id, 1, f.Title, f.Body)
 	it.Tags = tags
+	it.ValidFrom, it.ValidUntil = from, until
 	if len(errs) == 0 {
 		if err := (&content.Set{Items: []content.Item{it}}).Validate(); err != nil {
 			articleErrors(err, errs)
 		}
 	}
 	if len(errs) > 0 {
-		c.page(w, r, rc, http.StatusBadRequest, "article_form", "写文章", "library", d)
+		c.page(w, r, rc, http.StatusBadRequest, "article_form", title, "library", d)
 		return
 	}
 	stored, err := c.cfg.Library.PutItem(r.Context(), rc.acct.Username, it)
 	if err != nil {
 		if articleErrors(err, errs) {
-			c.page(w, r, rc, http.StatusBadRequest, "article_form", "写文章", "library", d)
+			c.page(w, r, rc, http.StatusBadRequest, "article_form", title, "library", d)
 			return
 		}
 		c.internal(w, r, rc, err)
 		return
 	}
-	c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
-		Summary: fmt.Sprintf("保存文章 %s（第%d版）：%s", stored.ID, stored.Version, f.Title), After: f.Title + "\n\n" + f.Body})
+	switch {
+	case !d.Editing:
+		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
+			Summary: fmt.Sprintf("保存文章 %s（第%d版）：%s", stored.ID, stored.Version, f.Title), After: f.Title + "\n\n" + f.Body})
+	case stored.Version != d.Item.Version:
+		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
+			Summary: fmt.Sprintf("修改文章 %s（第%d版）：%s", stored.ID, stored.Version, itemChanges(d.Item, stored)),
+			Before:  itemAuditText(d.Item), After: itemAuditText(stored)})
+	}
 	http.Redirect(w, r, "/library?done=saved", http.StatusSeeOther)
 }
 
@@ -295,6 +517,10 @@ func articleErrors(err error, errs map[string]string) bool {
 				field = "body"
 			case strings.Contains(p.Field, "tags"):
 				field = "tags"
+			case strings.HasSuffix(p.Field, "valid_from"):
+				field = "valid_from"
+			case strings.HasSuffix(p.Field, "valid_until"):
+				field = "valid_until"
 			case strings.HasSuffix(p.Field, "id"):
 				field = "id"
 			}

@@ -29,6 +29,8 @@ type weekData struct {
 	Rows    []weekRow
 	Monday  string
 	None    bool
+	// MonthHref is the month view of the month most of the week is in.
+	MonthHref string
 }
 
 // weekPage shows which schedule plays when, Monday to Sunday by hour, for
@@ -51,6 +53,14 @@ func (c *Console) weekPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		return
 	}
 	d := weekData{Region: region}
+	now := c.now().In(shanghai)
+	if day, err := time.ParseInLocation("2006-01-02", trimmed(r, "week"), shanghai); err == nil {
+		now = day
+	}
+	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, shanghai)
+	monday = monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
+	d.Monday = monday.Format("2006-01-02")
+	d.MonthHref = monthHref(region, "", monday.AddDate(0, 0, 3))
 	for _, dv := range devs {
 		d.Devices = append(d.Devices, option{dv.ID, dv.ID + "（" + dv.Region + "）"})
 	}
@@ -66,23 +76,11 @@ func (c *Console) weekPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		return
 	}
 	d.Device = devs[max(i, 0)]
-	set, _, err := c.cfg.Library.Set(ctx)
+	comp, err := c.compiled(ctx)
 	if err != nil {
 		c.internal(w, r, rc, err)
 		return
 	}
-	comp, err := content.Compile(set)
-	if err != nil {
-		c.internal(w, r, rc, err)
-		return
-	}
-	now := c.now().In(shanghai)
-	if day, err := time.ParseInLocation("2006-01-02", trimmed(r, "week"), shanghai); err == nil {
-		now = day
-	}
-	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, shanghai)
-	monday = monday.AddDate(0, 0, -((int(monday.Weekday()) + 6) % 7))
-	d.Monday = monday.Format("2006-01-02")
 	plan := comp.Plan(fleet.ContentDevice(d.Device), monday, 7*24*time.Hour)
 	for k := range 7 {
 		day := monday.AddDate(0, 0, k)
