@@ -173,6 +173,13 @@ func (in *Ingest) prune(ctx context.Context) {
 	if err := in.store.PruneSessions(ctx, in.now()); err != nil {
 		in.warn.Warn("session-prune", "expired sessions not pruned", "error", err)
 	}
+	// Presence history (uptime): each device's last change before the
+	// cutoff is kept (fleet/uptime.go).
+	if n, err := in.store.PrunePresenceHistory(ctx, in.now().Add(-PresenceHistoryRetention)); err != nil {
+		in.warn.Warn("presence-history-prune", "old presence history not pruned; retrying in an hour", "error", err)
+	} else if n > 0 {
+		in.log.Info("old presence history pruned", "changes", n, "retention", PresenceHistoryRetention)
+	}
 }
 
 // PruneNow deletes telemetry older than Retention at once.

@@ -14,7 +14,10 @@ import (
 // retained presence messages and last wills of docs/PROTOCOL.md. Messages
 // are decoded strictly, queued, and written to the store in batches (one
 // transaction per batch), so 50,000 devices reconnecting after an outage
-// cost a few hundred commits, not 50,000.
+// cost a few hundred commits, not 50,000. The store appends every change
+// (verdict wire.Applied) to the presence history in the same transaction,
+// at the observation's LastSeen: the receive time Handle stamps (uptime,
+// fleet/uptime.go).
 type PresenceTracker struct {
 	store Store
 	log   *slog.Logger

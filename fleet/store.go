@@ -126,6 +126,19 @@ type Store interface {
 	// Presences lists the presence of every device ever seen, by ID.
 	Presences(ctx context.Context) ([]Presence, error)
 
+	// PresenceHistory returns the presence history of the devices in
+	// region (a path prefix matched at '/' boundaries; "" for all): for
+	// each device its last change received before from (its state at
+	// from) and every change received in [from, to), ordered by device ID,
+	// then Seq. UpdatePresence appends a change for every observation with
+	// verdict wire.Applied, in its own transaction, at the observation's
+	// LastSeen (the store's clock for a retained message, which has none).
+	PresenceHistory(ctx context.Context, from, to time.Time, region string) ([]PresenceChange, error)
+	// PrunePresenceHistory deletes the presence changes received before
+	// `before`, except each device's last one (its state at `before`),
+	// and returns how many it deleted.
+	PrunePresenceHistory(ctx context.Context, before time.Time) (int64, error)
+
 	// AddEventBatch stores one device's events in one transaction: an
 	// event whose key is new is stored; one whose key is stored with the
 	// same fingerprint is a duplicate (stored before); one whose key is

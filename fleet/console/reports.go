@@ -1,9 +1,9 @@
 package console
 
 // The reports page (报表): per township and village, for a chosen period,
-// tickets, bookings, waiting and service times, no-shows, satisfaction and
-// plays of each content item, with server-drawn SVG charts and a CSV
-// export of the same table. See docs/CONSOLE.md, "Reports".
+// tickets, bookings, waiting and service times, no-shows, satisfaction,
+// device uptime and plays of each content item, with server-drawn SVG
+// charts and a CSV export of the same table. See docs/CONSOLE.md, "Reports".
 
 import (
 	"bytes"
@@ -44,6 +44,9 @@ type reportRow struct {
 	waitSum, waitN           int64 // seconds, tickets with a known wait
 	svcSum, svcN             int64
 	Ratings                  [5]int
+	// Uptime is the devices' uptime in the period (fleet.Uptime): devices
+	// registered for part of it, their mean, those at fleet.GoodUptime.
+	Uptime fleet.UptimeGroup
 }
 
 // AvgWait and AvgService are in minutes, one decimal; "—" when unknown.
@@ -78,6 +81,33 @@ func (r *reportRow) RatingAvg() string {
 	return strconv.FormatFloat(math.Round(float64(sum)/float64(n)*100)/100, 'f', 2, 64)
 }
 
+// uptimePercent is the devices' mean uptime in per cent, one decimal, cut
+// (not rounded) so 99.96 % never shows as 100.0 %; "" when the row has no
+// device.
+func (r *reportRow) uptimePercent() string {
+	m, ok := r.Uptime.Mean()
+	if !ok {
+		return ""
+	}
+	return strconv.FormatFloat(math.Floor(m*1000+1e-9)/10, 'f', 1, 64)
+}
+
+// UptimeMean is the mean uptime as shown: "97.5%", or "—" without devices.
+func (r *reportRow) UptimeMean() string {
+	if p := r.uptimePercent(); p != "" {
+		return p + "%"
+	}
+	return "—"
+}
+
+// UptimeGood is "devices at ≥95 % / devices", or "—" without devices.
+func (r *reportRow) UptimeGood() string {
+	if r.Uptime.Devices == 0 {
+		return "—"
+	}
+	return strconv.Itoa(r.Uptime.Good) + "/" + strconv.Itoa(r.Uptime.Devices)
+}
+
 // playRow is one content item's proof of play in the period and region.
 type playRow struct {
 	ItemID  string
@@ -102,6 +132,7 @@ type reportsData struct {
 	All              []*reportRow // Total, then Rows
 	Plays            []playRow
 	DayChart         template.HTML
+	UptimeChart      template.HTML
 	SatChart         template.HTML
 	WaitChart        template.HTML
 	CSVQuery         string
@@ -161,17 +192,9 @@ func (c *Console) bookings() (*fleet.Bookings, error) {
 }
 
 // rowsKey splits a region into its township and village paths (the first
-// two and three levels); a county-level region is its own township.
-func rowsKey(region string) (township, village string) {
-	parts := strings.Split(region, "/")
-	switch {
-	case len(parts) >= 3:
-		return strings.Join(parts[:2], "/"), strings.Join(parts[:3], "/")
-	case len(parts) == 2:
-		return region, ""
-	}
-	return region, ""
-}
+// two and three levels); a county-level region is its own township. The
+// uptime is grouped by the same rule (fleet.ReportLevels).
+func rowsKey(region string) (township, village string) { return fleet.ReportLevels(region) }
 
 // build computes the report for d (whose From/To are valid).
 func (c *Console) buildReport(ctx context.Context, d *reportsData, withPlays bool) error {
@@ -259,6 +282,25 @@ func (c *Console) buildReport(ctx context.Context, d *reportsData, withPlays boo
 	if err != nil {
 		return fmt.Errorf("reports: tickets: %w", err)
 	}
+	// Device uptime from the presence history, up to now.
+	from, _ := time.ParseInLocation(time.DateOnly, d.From, shanghai)
+	to, _ := time.ParseInLocation(time.DateOnly, d.To, shanghai)
+	end := to.AddDate(0, 0, 1)
+	if now := c.now(); now.Before(end) {
+		end = now
+	}
+	up, err := fleet.Uptime(ctx, c.store, from, end, base)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	total.Uptime = up.Total
+	for path, g := range up.Regions {
+		depth := 1
+		if _, v := rowsKey(path); v == path {
+			depth = 2
+		}
+		rowFor(path, depth).Uptime = *g
+	}
 	d.Total = total
 	d.Rows = orderRows(rows)
 	d.All = append([]*reportRow{total}, d.Rows...)
@@ -267,13 +309,20 @@ func (c *Console) buildReport(ctx context.Context, d *reportsData, withPlays boo
 			return err
 		}
 	}
-	from, _ := time.Parse(time.DateOnly, d.From)
 	days := make([]dayCount, d.Days)
+	updays := make([]dayCount, d.Days)
 	for i := range days {
 		day := from.AddDate(0, 0, i).Format(time.DateOnly)
-		days[i] = dayCount{day, perDay[day]}
+		days[i] = dayCount{Day: day, N: float64(perDay[day])}
+		updays[i] = dayCount{Day: day, None: true}
+		if i < len(up.Days) {
+			if m, ok := up.Days[i].Mean(); ok {
+				updays[i] = dayCount{Day: day, N: math.Floor(m*1000+1e-9) / 10}
+			}
+		}
 	}
 	d.DayChart = dayChart(days)
+	d.UptimeChart = uptimeChart(updays)
 	d.SatChart = satChart(append([]*reportRow{total}, d.Rows...))
 	d.WaitChart = waitChart(wait[:])
 	return nil
@@ -420,7 +469,7 @@ func (c *Console) reportsPage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 
 // csvHeader is the CSV's Chinese header row.
 var csvHeader = []string{"级别", "区域", "取号数", "已办结", "过号", "预约数", "取消预约", "平均等候（分钟）", "平均办理（分钟）",
-	"评价数", "1分", "2分", "3分", "4分", "5分", "满意度均分"}
+	"评价数", "1分", "2分", "3分", "4分", "5分", "满意度均分", "设备数", "平均在线率（%）", "在线率≥95%的设备"}
 
 func (r *reportRow) csvRecord() []string {
 	path := r.Path
@@ -432,7 +481,11 @@ func (r *reportRow) csvRecord() []string {
 	for _, n := range r.Ratings {
 		rec = append(rec, strconv.Itoa(n))
 	}
-	rec = append(rec, r.RatingAvg())
+	up := r.uptimePercent()
+	if up == "" {
+		up = "—"
+	}
+	rec = append(rec, r.RatingAvg(), strconv.Itoa(r.Uptime.Devices), up, strconv.Itoa(r.Uptime.Good))
 	for i, s := range rec {
 		rec[i] = csvSafe(s)
 	}
@@ -491,9 +544,11 @@ func (c *Console) reportsCSV(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 // ---- SVG charts (no script; text in Chinese; colours as attributes, so
 // the strict CSP allows them) ----
 
+// dayCount is one bar of a per-day chart.
 type dayCount struct {
-	Day string
-	N   int
+	Day  string
+	N    float64
+	None bool // nothing to show that day: no bar
 }
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
@@ -530,30 +585,61 @@ func axis(b *strings.Builder, top int, unit string) {
 	fmt.Fprintf(b, `<text x="4" y="16" font-size="12" fill="#5b6673">%s</text>`, esc(unit))
 }
 
+// daySpec says what a per-day bar chart shows.
+type daySpec struct {
+	id, title, unit, class string
+	top                    int    // the axis maximum; 0: rounded up from the bars
+	decimals               int    // of the values (data-n and tooltip)
+	mark                   int    // a dashed reference line at this value (0: none)
+	markLabel              string // its label
+	tip                    string // a bar's tooltip after "day：", with %s for the value
+}
+
 // dayChart is a bar chart of tickets per day: one bar (class day-bar) per
 // day of the period, even when zero.
 func dayChart(days []dayCount) template.HTML {
-	top := 0
-	for _, d := range days {
-		top = max(top, d.N)
+	return dayBars(daySpec{id: "chart-days", title: "每日取号数", unit: "取号（张）", class: "day-bar", tip: "%s 张"}, days)
+}
+
+// uptimeChart is the devices' mean uptime per day in per cent (class
+// uptime-bar), 0–100; no bar for a day without devices or still to come.
+func uptimeChart(days []dayCount) template.HTML {
+	return dayBars(daySpec{id: "chart-uptime", title: "每日设备平均在线率", unit: "在线率（%）", class: "uptime-bar", top: 100, decimals: 1, mark: 95, markLabel: "95%", tip: "平均在线率 %s%%"}, days)
+}
+
+// dayBars draws one bar per day of the period, labelled every few days.
+func dayBars(s daySpec, days []dayCount) template.HTML {
+	top := s.top
+	if top == 0 {
+		for _, d := range days {
+			top = max(top, int(math.Ceil(d.N)))
+		}
+		top = niceMax(top)
 	}
-	top = niceMax(top)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" id="chart-days" role="img" aria-labelledby="chart-days-title" viewBox="0 0 %d %d" width="100%%" height="%d" xmlns="http://www.w3.org/2000/svg">`, chartW, chartH, chartH)
-	b.WriteString(`<title id="chart-days-title">每日取号数</title>`)
-	axis(&b, top, "取号（张）")
+	fmt.Fprintf(&b, `<svg class="chart" id="%s" role="img" aria-labelledby="%s-title" viewBox="0 0 %d %d" width="100%%" height="%d" xmlns="http://www.w3.org/2000/svg">`, s.id, s.id, chartW, chartH, chartH)
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title>`, s.id, esc(s.title))
+	axis(&b, top, s.unit)
 	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	slot := plotW / float64(max(len(days), 1))
 	bw := math.Max(slot*0.75, 1)
 	labelEvery := max(1, int(math.Ceil(float64(len(days))/10)))
 	for i, d := range days {
-		h := plotH * float64(d.N) / float64(top)
 		x := float64(padL) + slot*float64(i) + (slot-bw)/2
-		fmt.Fprintf(&b, `<rect class="day-bar" data-day="%s" data-n="%d" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s：%d 张</title></rect>`,
-			d.Day, d.N, x, float64(chartH-padB)-h, bw, h, barColor, esc(d.Day), d.N)
+		if !d.None {
+			h := plotH * min(d.N/float64(top), 1)
+			n := strconv.FormatFloat(d.N, 'f', s.decimals, 64)
+			fmt.Fprintf(&b, `<rect class="%s" data-day="%s" data-n="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s：%s</title></rect>`,
+				s.class, d.Day, n, x, float64(chartH-padB)-h, bw, h, barColor, esc(d.Day), esc(fmt.Sprintf(s.tip, n)))
+		}
 		if i%labelEvery == 0 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#5b6673">%s</text>`, x+bw/2, chartH-padB+16, esc(d.Day[5:]))
 		}
+	}
+	if s.mark > 0 { // over the bars
+		y := float64(chartH-padB) - plotH*float64(s.mark)/float64(top)
+		fmt.Fprintf(&b, `<line class="mark" x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-dasharray="6 4"/>`, padL, y, chartW-padR, y, barColorOther)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="11" fill="%s">%s</text>`, chartW-padR, y-4, barColorOther, esc(s.markLabel))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="12" fill="#5b6673">日期（月-日）</text>`, padL+int(plotW)/2, chartH-6)
 	b.WriteString(`</svg>`)

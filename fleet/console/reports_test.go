@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,15 +23,33 @@ func reportAt(day, hhmm string) time.Time {
 	return t
 }
 
+// presence stores one presence observation received at when.
+func (f *fixture) presence(id string, online bool, session uint64, when time.Time) {
+	f.t.Helper()
+	vs, err := f.store.UpdatePresence(f.t.Context(), []fleet.Presence{{DeviceID: id, Online: online, Session: session, LastSeen: when}})
+	if err != nil || vs[0] != wire.Applied {
+		f.t.Fatalf("presence of %s: %v %v", id, vs, err)
+	}
+}
+
 // reportFleet seeds two villages of 榜头镇 and one of 度尾镇 with queue,
-// rating, booking and proof-of-play events on 2026-05-04 and -05.
+// rating, booking and proof-of-play events on 2026-05-04 and -05. The
+// devices are registered on 2026-05-01; in 2026-05-03..06 the 坝下村
+// kiosk is online throughout, the board the first two days, the 后庄村
+// kiosk never, the 度尾镇 kiosk from 05-04 12:00 on. It is now 2026-05-20.
 func reportFleet(t *testing.T) *fixture {
 	f := newFixture(t, nil)
 	ctx := t.Context()
+	f.clock.t = reportAt("2026-05-20", "10:00")
+	f.reg.SetClock(func() time.Time { return reportAt("2026-05-01", "08:00") })
 	f.device("kiosk-baxia", fleet.KindKiosk, "仙游县/榜头镇/坝下村", "kiosk")
 	f.device("kiosk-houzhuang", fleet.KindKiosk, "仙游县/榜头镇/后庄村", "kiosk")
 	f.device("kiosk-duwei", fleet.KindKiosk, "仙游县/度尾镇/中峰村", "kiosk")
 	f.device("board-baxia", fleet.KindLED, "仙游县/榜头镇/坝下村", "BX-5E2 128x32")
+	f.presence("kiosk-baxia", true, 1, reportAt("2026-05-02", "08:00"))
+	f.presence("board-baxia", true, 1, reportAt("2026-05-02", "08:00"))
+	f.presence("board-baxia", false, 1, reportAt("2026-05-05", "00:00"))
+	f.presence("kiosk-duwei", true, 3, reportAt("2026-05-04", "12:00"))
 	seqs := map[string]uint64{}
 	add := func(dev string, typ wire.EventType, at time.Time, data any) {
 		t.Helper()
@@ -129,13 +148,17 @@ func TestReportsTableChartsAndCSV(t *testing.T) {
 	if p.status != http.StatusOK {
 		t.Fatalf("reports: %d\n%s", p.status, p.body)
 	}
-	mustContain(t, p, "各乡镇、村汇总", "每日取号数", "满意度评价", "等候时间分布", `href="/reports.csv?`, "设备在线率暂不提供")
+	mustContain(t, p, "各乡镇、村汇总", "每日取号数", "每日设备平均在线率", "满意度评价", "等候时间分布", `href="/reports.csv?`,
+		"<th>平均在线率</th>", "县平台自身停机期间收不到消息，这段时间按离线计")
 	baxia := map[string]string{"tickets": "3", "served": "2", "no-shows": "1", "bookings": "1", "cancelled": "0",
-		"avg-wait": "5.7", "avg-service": "8.5", "ratings": "2", "score-2": "1", "score-5": "1", "score-4": "0", "rating-avg": "3.50"}
+		"avg-wait": "5.7", "avg-service": "8.5", "ratings": "2", "score-2": "1", "score-5": "1", "score-4": "0", "rating-avg": "3.50",
+		"uptime": "75.0%", "uptime-good": "1/2"}
 	houzhuang := map[string]string{"tickets": "1", "served": "1", "no-shows": "0", "bookings": "0",
-		"avg-wait": "7.0", "avg-service": "5.0", "ratings": "1", "score-4": "1", "rating-avg": "4.00"}
+		"avg-wait": "7.0", "avg-service": "5.0", "ratings": "1", "score-4": "1", "rating-avg": "4.00",
+		"uptime": "0.0%", "uptime-good": "0/1"}
 	town := map[string]string{"tickets": "4", "served": "3", "no-shows": "1", "bookings": "1",
-		"avg-wait": "6.0", "avg-service": "7.3", "ratings": "3", "rating-avg": "3.67"}
+		"avg-wait": "6.0", "avg-service": "7.3", "ratings": "3", "rating-avg": "3.67",
+		"uptime": "50.0%", "uptime-good": "1/3"}
 	wantCells(t, "坝下村", reportRowOf(t, p, "仙游县/榜头镇/坝下村"), baxia)
 	wantCells(t, "后庄村", reportRowOf(t, p, "仙游县/榜头镇/后庄村"), houzhuang)
 	wantCells(t, "榜头镇", reportRowOf(t, p, "仙游县/榜头镇"), town)
@@ -153,6 +176,11 @@ func TestReportsTableChartsAndCSV(t *testing.T) {
 	if strings.Join(got, " ") != "2026-05-03=0 2026-05-04=3 2026-05-05=1 2026-05-06=0" {
 		t.Errorf("day bars %v", got)
 	}
+	// Mean uptime of 榜头镇's three devices per day: 2 of 3 online, then 1.
+	if got := uptimeBars(p); got != "2026-05-03=66.6 2026-05-04=66.6 2026-05-05=33.3 2026-05-06=33.3" {
+		t.Errorf("uptime bars %v", got)
+	}
+	mustContain(t, p, `<title>2026-05-05：平均在线率 33.3%</title>`)
 	if n := strings.Count(p.body, `class="wait-bar"`); n != fleet.Bands {
 		t.Errorf("%d wait bands", n)
 	}
@@ -174,7 +202,9 @@ func TestReportsTableChartsAndCSV(t *testing.T) {
 	// The county: both townships.
 	p = b.get("/reports?from=2026-05-03&to=2026-05-06")
 	wantCells(t, "合计", reportRowOf(t, p, "合计"), map[string]string{"tickets": "6"})
-	wantCells(t, "度尾镇", reportRowOf(t, p, "仙游县/度尾镇"), map[string]string{"tickets": "2", "avg-wait": "—", "rating-avg": "—"})
+	wantCells(t, "度尾镇", reportRowOf(t, p, "仙游县/度尾镇"), map[string]string{"tickets": "2", "avg-wait": "—", "rating-avg": "—",
+		"uptime": "62.5%", "uptime-good": "0/1"})
+	wantCells(t, "合计", reportRowOf(t, p, "合计"), map[string]string{"uptime": "53.1%", "uptime-good": "1/4"})
 
 	// CSV: BOM, Chinese header, the same rows.
 	c := b.get("/reports.csv?" + q)
@@ -189,15 +219,15 @@ func TestReportsTableChartsAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "级别,区域,取号数,已办结,过号,预约数,取消预约,平均等候（分钟）,平均办理（分钟）,评价数,1分,2分,3分,4分,5分,满意度均分" {
+	if strings.Join(recs[0], ",") != "级别,区域,取号数,已办结,过号,预约数,取消预约,平均等候（分钟）,平均办理（分钟）,评价数,1分,2分,3分,4分,5分,满意度均分,设备数,平均在线率（%）,在线率≥95%的设备" {
 		t.Errorf("header %q", recs[0])
 	}
 	// Villages in code-point order of their paths (后 U+540E before 坝 U+575D).
 	want := []string{
-		"合计,合计,4,3,1,1,0,6.0,7.3,3,0,1,0,1,1,3.67",
-		"乡镇,仙游县/榜头镇,4,3,1,1,0,6.0,7.3,3,0,1,0,1,1,3.67",
-		"村,仙游县/榜头镇/后庄村,1,1,0,0,0,7.0,5.0,1,0,0,0,1,0,4.00",
-		"村,仙游县/榜头镇/坝下村,3,2,1,1,0,5.7,8.5,2,0,1,0,0,1,3.50",
+		"合计,合计,4,3,1,1,0,6.0,7.3,3,0,1,0,1,1,3.67,3,50.0,1",
+		"乡镇,仙游县/榜头镇,4,3,1,1,0,6.0,7.3,3,0,1,0,1,1,3.67,3,50.0,1",
+		"村,仙游县/榜头镇/后庄村,1,1,0,0,0,7.0,5.0,1,0,0,0,1,0,4.00,1,0.0,0",
+		"村,仙游县/榜头镇/坝下村,3,2,1,1,0,5.7,8.5,2,0,1,0,0,1,3.50,2,75.0,1",
 	}
 	if len(recs) != len(want)+1 {
 		t.Fatalf("csv rows %q", recs)
@@ -270,5 +300,92 @@ func TestReportsOperatorConfined(t *testing.T) {
 		t.Fatalf("own village: %d", p.status)
 	} else {
 		wantCells(t, "合计", reportRowOf(t, p, "合计"), map[string]string{"tickets": "1"})
+	}
+}
+
+// uptimeBars lists the uptime chart's bars as "day=percent".
+func uptimeBars(p page) string {
+	var got []string
+	for _, m := range regexp.MustCompile(`<rect class="uptime-bar" data-day="([0-9-]+)" data-n="([0-9.]+)"`).FindAllStringSubmatch(p.body, -1) {
+		got = append(got, m[1]+"="+m[2])
+	}
+	return strings.Join(got, " ")
+}
+
+// TestReportsUptime: a kiosk online 06:00–18:00 each day shows 50 % up to
+// now (today counts until now, not to midnight); one registered in the
+// middle of the period and revoked before its end counts only in between;
+// the CSV has the same figure; an operator's report counts only their
+// township's devices.
+func TestReportsUptime(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	f.clock.t = reportAt("2026-05-06", "12:00")
+	const baxia = "仙游县/榜头镇/坝下村"
+	f.reg.SetClock(func() time.Time { return reportAt("2026-05-01", "08:00") })
+	f.device("kiosk-day", fleet.KindKiosk, baxia, "kiosk")
+	f.device("kiosk-z", fleet.KindKiosk, "仙游县/度尾镇/中峰村", "kiosk")
+	f.reg.SetClock(func() time.Time { return reportAt("2026-05-05", "00:00") })
+	f.device("kiosk-new", fleet.KindKiosk, baxia, "kiosk")
+	for i, day := range []string{"2026-05-04", "2026-05-05", "2026-05-06"} {
+		f.presence("kiosk-day", true, uint64(i+1), reportAt(day, "06:00"))
+		if day != "2026-05-06" { // still online now
+			f.presence("kiosk-day", false, uint64(i+1), reportAt(day, "18:00"))
+		}
+	}
+	f.presence("kiosk-new", true, 1, reportAt("2026-05-05", "06:00"))
+	if err := f.store.RevokeDevice(ctx, "kiosk-new", reportAt("2026-05-06", "06:00")); err != nil {
+		t.Fatal(err)
+	}
+	f.presence("kiosk-z", true, 1, reportAt("2026-05-02", "06:00"))
+
+	b := f.browser()
+	b.signIn("admin")
+	q := "from=2026-05-04&to=2026-05-06&region=" + url.QueryEscape("仙游县/榜头镇")
+	p := b.get("/reports?" + q)
+	if p.status != http.StatusOK {
+		t.Fatalf("reports: %d\n%s", p.status, p.body)
+	}
+	// kiosk-day: 30 h online of 60 h (05-04 00:00 to now); kiosk-new: 24 h of
+	// 30 h (05-05 00:00 to its revocation).
+	wantCells(t, "坝下村", reportRowOf(t, p, baxia), map[string]string{"uptime": "65.0%", "uptime-good": "0/2", "tickets": "0"})
+	if got := uptimeBars(p); got != "2026-05-04=50.0 2026-05-05=62.5 2026-05-06=75.0" {
+		t.Errorf("uptime bars %v", got)
+	}
+	c := b.get("/reports.csv?" + q)
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(c.body, "\ufeff"))).ReadAll()
+	if err != nil || c.status != http.StatusOK {
+		t.Fatal(c.status, err)
+	}
+	col := slices.Index(recs[0], "平均在线率（%）")
+	if col < 0 {
+		t.Fatalf("no uptime column in %q", recs[0])
+	}
+	var row []string
+	for _, r := range recs[1:] {
+		if r[1] == baxia {
+			row = r
+		}
+	}
+	if row == nil || row[col] != "65.0" || row[col-1] != "2" || row[col+1] != "0" {
+		t.Errorf("csv row of 坝下村 %q", row)
+	}
+
+	// The county has kiosk-z too (100 %); the 榜头镇 operator does not see it.
+	p = b.get("/reports?from=2026-05-04&to=2026-05-06")
+	wantCells(t, "合计", reportRowOf(t, p, "合计"), map[string]string{"uptime": "76.6%", "uptime-good": "1/3"})
+	op := f.browser()
+	op.signIn("bangtou")
+	p = op.get("/reports?from=2026-05-04&to=2026-05-06")
+	wantCells(t, "合计", reportRowOf(t, p, "合计"), map[string]string{"uptime": "65.0%", "uptime-good": "0/2"})
+	if strings.Contains(p.body, "中峰村") {
+		t.Error("an operator sees another township's devices")
+	}
+
+	// A period still to come has no uptime.
+	p = b.get("/reports?from=2026-06-01&to=2026-06-02")
+	wantCells(t, "合计", reportRowOf(t, p, "合计"), map[string]string{"uptime": "—", "uptime-good": "—"})
+	if got := uptimeBars(p); got != "" {
+		t.Errorf("uptime bars for the future: %v", got)
 	}
 }

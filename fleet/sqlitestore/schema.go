@@ -331,4 +331,21 @@ ALTER TABLE devices ADD COLUMN board_width INTEGER NOT NULL DEFAULT 0 CHECK (boa
 ALTER TABLE devices ADD COLUMN board_height INTEGER NOT NULL DEFAULT 0 CHECK (board_height >= 0);
 ALTER TABLE devices ADD COLUMN board_colors TEXT NOT NULL DEFAULT '';
 `,
+	// 9: presence history for device uptime in the reports (issue 6): one
+	// row per stored presence change (UpdatePresence, verdict applied), at
+	// the fleet's receive time. Seeded with each device's current state
+	// since its last change, the only history known before this version.
+	`
+CREATE TABLE presence_history (
+	id        INTEGER PRIMARY KEY,
+	device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+	online    INTEGER NOT NULL CHECK (online IN (0, 1)),
+	at_us     INTEGER NOT NULL,
+	session   INTEGER NOT NULL CHECK (session >= 0)
+) STRICT;
+CREATE INDEX presence_history_device_at ON presence_history (device_id, at_us);
+INSERT INTO presence_history (device_id, online, at_us, session)
+	SELECT device_id, online, CASE WHEN changed_us > 0 THEN changed_us ELSE last_seen_us END, session
+	FROM presence WHERE changed_us > 0 OR last_seen_us > 0 ORDER BY device_id;
+`,
 }

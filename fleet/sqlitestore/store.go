@@ -534,6 +534,11 @@ func (s *Store) UpdatePresence(ctx context.Context, ps []fleet.Presence) ([]wire
 				n.DeviceID, n.Online, int64(n.Session), us(n.LastSeen), us(n.Changed)); err != nil {
 				return err
 			}
+			if v == wire.Applied { // a change: into the history (uptime), same transaction
+				if err := appendPresenceChange(ctx, tx, n, p.LastSeen); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
