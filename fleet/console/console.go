@@ -217,6 +217,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /schedules/new", c.signedIn(c.newSchedulePage))
 	m.HandleFunc("POST /schedules", c.signedIn(c.saveSchedule))
 	m.HandleFunc("GET /schedules/{id}/edit", c.signedIn(c.editSchedulePage))
+	m.HandleFunc("GET /schedules/delete", c.signedIn(c.deleteSchedulePage))
+	m.HandleFunc("POST /schedules/delete", c.signedIn(c.deleteSchedule))
 	m.HandleFunc("GET /schedules/drafts", c.signedIn(c.draftsPage))
 	m.HandleFunc("POST /schedules/drafts/{id}", c.signedIn(c.decideDraft))
 	m.HandleFunc("GET /schedules/week", c.signedIn(c.weekPage))

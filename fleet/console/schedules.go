@@ -508,6 +508,8 @@ func (c *Console) schedulesPage(w http.ResponseWriter, r *http.Request, rc *reqC
 		d.Flash = "已提交草稿，县级管理员审批后生效。"
 	case "rejected":
 		d.Flash = "已退回草稿。"
+	case "deleted":
+		d.Flash = "已删除排期，相关设备将在下次更新时改播其他内容。"
 	}
 	c.page(w, r, rc, http.StatusOK, "schedules", "排期", "schedules", d)
 }
