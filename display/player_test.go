@@ -206,16 +206,24 @@ func startPlayer(t *testing.T, start time.Time, cfg PlayerConfig, before ...func
 	return p, clk, scr, pr
 }
 
-func TestPlayerSwitchesAtTheChangeInstants(t *testing.T) {
-	start := time.Date(2024, 12, 4, 11, 59, 0, 0, shanghai)
-	plan, err := content.MakePlan(ledDev, start, time.Hour, playSet())
+// planOf compiles set for the LED board from start over horizon, with the
+// references of its items, as the device agent loads a player.
+func planOf(t *testing.T, start time.Time, horizon time.Duration, set *content.Set) (*content.Plan, []content.ItemRef) {
+	t.Helper()
+	plan, err := content.MakePlan(ledDev, start, horizon, set)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var items []content.ItemRef
-	for _, it := range playSet().Items {
+	for _, it := range set.Items {
 		items = append(items, content.RefOf(it))
 	}
+	return plan, items
+}
+
+func TestPlayerSwitchesAtTheChangeInstants(t *testing.T) {
+	start := time.Date(2024, 12, 4, 11, 59, 0, 0, shanghai)
+	plan, items := planOf(t, start, time.Hour, playSet())
 	p, clk, scr, pr := startPlayer(t, start, PlayerConfig{})
 	p.Load(plan, items)
 	var wakes []string
@@ -251,14 +259,7 @@ func TestPlayerSwitchesAtTheChangeInstants(t *testing.T) {
 // item is cut there, and its proof says how long it really showed.
 func TestPlayerCutsAnItemAtTheChangeInstant(t *testing.T) {
 	start := time.Date(2024, 12, 4, 11, 59, 55, 0, shanghai)
-	plan, err := content.MakePlan(ledDev, start, time.Hour, playSet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []content.ItemRef
-	for _, it := range playSet().Items {
-		items = append(items, content.RefOf(it))
-	}
+	plan, items := planOf(t, start, time.Hour, playSet())
 	p, clk, _, pr := startPlayer(t, start, PlayerConfig{})
 	p.Load(plan, items)
 	if at := clk.step(); !at.Equal(time.Date(2024, 12, 4, 12, 0, 0, 0, shanghai)) {
@@ -275,11 +276,7 @@ func TestPlayerCutsAnItemAtTheChangeInstant(t *testing.T) {
 func TestPlayerInterruptsForAnEmergencyNotice(t *testing.T) {
 	start := time.Date(2024, 12, 4, 9, 0, 0, 0, shanghai)
 	set := playSet()
-	plan, _ := content.MakePlan(ledDev, start, time.Hour, set)
-	var items []content.ItemRef
-	for _, it := range set.Items {
-		items = append(items, content.RefOf(it))
-	}
+	plan, items := planOf(t, start, time.Hour, set)
 	p, clk, scr, pr := startPlayer(t, start, PlayerConfig{NoticeTurn: 20 * time.Second})
 	p.Load(plan, items)
 	clk.step() // 09:00:10: 民法典 starts
@@ -323,11 +320,7 @@ func TestPlayerDimsAtNight(t *testing.T) {
 	start := time.Date(2024, 12, 4, 18, 59, 50, 0, shanghai)
 	set := playSet()
 	set.Programmes[0].Entries = []content.Entry{{ItemID: "t-xianfa", Seconds: 3600}}
-	plan, _ := content.MakePlan(ledDev, start, 24*time.Hour, set)
-	var items []content.ItemRef
-	for _, it := range set.Items {
-		items = append(items, content.RefOf(it))
-	}
+	plan, items := planOf(t, start, 24*time.Hour, set)
 	// Loaded before the player first sleeps: otherwise its empty-plan sleep
 	// until the 19:00 dimming could be the timer the test fires first.
 	p, clk, scr, _ := startPlayer(t, start, PlayerConfig{Brightness: &sched}, func(p *Player) { p.Load(plan, items) })
@@ -366,11 +359,7 @@ func TestPlayerReportsItemsItCannotShow(t *testing.T) {
 	var mu sync.Mutex
 	p, _ := NewPlayer(PlayerConfig{Screen: b, Clock: clk, Errors: func(err error) { mu.Lock(); errs = append(errs, err.Error()); mu.Unlock() }})
 	set := playSet()
-	plan, _ := content.MakePlan(ledDev, clk.Now(), time.Hour, set)
-	var items []content.ItemRef
-	for _, it := range set.Items {
-		items = append(items, content.RefOf(it))
-	}
+	plan, items := planOf(t, clk.Now(), time.Hour, set)
 	p.Load(plan, items)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -417,11 +406,7 @@ func (s *slowScreen) Show(ctx context.Context, a Area, m Message) error {
 func TestPlayerNoticeStopsASendInProgress(t *testing.T) {
 	start := time.Date(2024, 12, 4, 9, 0, 0, 0, shanghai)
 	set := playSet()
-	plan, _ := content.MakePlan(ledDev, start, time.Hour, set)
-	var items []content.ItemRef
-	for _, it := range set.Items {
-		items = append(items, content.RefOf(it))
-	}
+	plan, items := planOf(t, start, time.Hour, set)
 	clk := newFakeClock(start)
 	scr := &slowScreen{fakeScreen: fakeScreen{clock: clk}, block: make(chan struct{}),
 		started: make(chan string, 4), aborted: make(chan string, 4)}

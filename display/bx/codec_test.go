@@ -112,7 +112,21 @@ func TestText6KPixelUnits(t *testing.T) {
 	roundTrip(t, e, TextUpdate{Areas: []TextArea{a}})
 }
 
-func roundTrip(t *testing.T, e *Encoder, cmd Command) {
+// tester is what a round trip needs of *testing.T or *rapid.T.
+type tester interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func roundTrip(t tester, e *Encoder, cmd Command) {
+	t.Helper()
+	roundTripAs(t, e, cmd, cmd)
+}
+
+// roundTripAs encodes cmd with e and checks that the frame decodes to want,
+// both for e's model and without it.
+func roundTripAs(t tester, e *Encoder, cmd, want Command) {
 	t.Helper()
 	wire, err := e.Encode(cmd)
 	if err != nil {
@@ -126,11 +140,11 @@ func roundTrip(t *testing.T, e *Encoder, cmd Command) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, cmd) {
-		t.Fatalf("decoded\n %#v\nwant\n %#v", got, cmd)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded\n %#v\nwant\n %#v", got, want)
 	}
 	// Without the model the header's device type (or both layouts) decides.
-	if got2, err := DecodeCommand(p); err != nil || !reflect.DeepEqual(got2, cmd) {
+	if got2, err := DecodeCommand(p); err != nil || !reflect.DeepEqual(got2, want) {
 		t.Fatalf("DecodeCommand without model: %#v, %v", got2, err)
 	}
 }

@@ -8,10 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	devstore "lawpoint/device/store"
 )
 
 // StoreFile is the kiosk's own database in its data folder: the outbox of
@@ -55,16 +54,10 @@ CREATE TABLE IF NOT EXISTS cache (
 `
 
 func openStore(ctx context.Context, path string) (*store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := devstore.OpenSQLite(path)
 	if err != nil {
 		return nil, fmt.Errorf("app: opening %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("app: preparing %s (is the data folder writable, the disk not full?): %w", path, err)

@@ -95,16 +95,7 @@ func (b *bookingFlow) view(a *App) View {
 	case stepDay:
 		v.Screen = ScreenBookingDay
 		v.Prompt = "第3步：哪一天？"
-		today := a.cfg.Now()
-		all := make([]Button, len(b.days))
-		for i, d := range b.days {
-			name, wd := DayLabel(d.date, today)
-			all[i] = Button{Label: name, Sub: wd + "　可约" + fmt.Sprint(d.slots) + "个"}
-			if d.slots == 0 {
-				all[i].Sub, all[i].Disabled = wd+"　已约满", true
-			}
-		}
-		v.Choices, v.Pager = choices(b.page, all)
+		v.Choices, v.Pager = choices(b.page, dayButtons(b.days, a.cfg.Now()))
 	case stepSlot:
 		v.Screen = ScreenBookingSlot
 		name, wd := DayLabel(b.day, a.cfg.Now())
@@ -118,11 +109,7 @@ func (b *bookingFlow) view(a *App) View {
 	case stepPhone:
 		v.Screen = ScreenBookingPhone
 		v.Prompt = "第5步：请输入您的手机号码"
-		v.Keypad = keypad(b.phone)
-		v.Actions = []Button{{ID: TargetPhoneOK, Label: "下一步", Tone: TonePrimary}}
-		if b.bad != "" {
-			v.Notice = &Notice{Kind: NoticeError, Text: b.bad}
-		}
+		phoneField.show(&v, b.phone, b.bad, "下一步")
 	case stepConfirm:
 		v.Screen = ScreenBookingConfirm
 		v.Prompt = "第6步：请看一下对不对"
@@ -177,6 +164,20 @@ func (b *bookingFlow) fields(a *App) []Field {
 		{Label: "时间：", Value: name + " " + wd + " " + ClockLabel(b.slot.Start)},
 		{Label: "手机：", Value: MaskPhone(b.phone)},
 	}
+}
+
+// dayButtons offers the days with how many times are free on each; a full
+// day cannot be chosen.
+func dayButtons(days []day, today time.Time) []Button {
+	out := make([]Button, len(days))
+	for i, d := range days {
+		name, wd := DayLabel(d.date, today)
+		out[i] = Button{Label: name, Sub: wd + "　可约" + fmt.Sprint(d.slots) + "个"}
+		if d.slots == 0 {
+			out[i].Sub, out[i].Disabled = wd+"　已约满", true
+		}
+	}
+	return out
 }
 
 func slotButtons(slots []Slot) []Button {
@@ -273,7 +274,9 @@ func (b *bookingFlow) tap(a *App, id string) {
 			b.go_(stepDay, 6)
 		}
 	case stepPhone:
-		b.keypadTap(id)
+		if phoneField.tap(id, &b.phone, &b.bad) {
+			b.go_(stepConfirm, 1)
+		}
 	case stepConfirm:
 		if id == TargetConfirm || id == TargetRetry {
 			b.book(a)
@@ -292,38 +295,19 @@ func (b *bookingFlow) tap(a *App, id string) {
 	}
 }
 
-func (b *bookingFlow) keypadTap(id string) {
-	switch {
-	case id == TargetKeyDelete:
-		if b.phone != "" {
-			b.phone = b.phone[:len(b.phone)-1]
-		}
-		b.bad = ""
-	case id == TargetKeyClear:
-		b.phone, b.bad = "", ""
-	case id == TargetPhoneOK:
-		if err := ValidPhone(b.phone); err != nil {
-			b.bad = err.Error()
-			return
-		}
-		b.bad = ""
-		b.go_(stepConfirm, 1)
-	case strings.HasPrefix(id, targetKeyPrefix):
-		d := id[len(targetKeyPrefix):]
-		if len(d) == 1 && d[0] >= '0' && d[0] <= '9' && len(b.phone) < 11 {
-			b.phone += d
-		}
-		b.bad = ""
-	}
+func (b *bookingFlow) loadDays(a *App) {
+	b.days = bookingDays(a, b.days[:0], func(d time.Time) []Slot { return a.svc.Bookings.Slots(b.adviser.ID, d) })
 }
 
-func (b *bookingFlow) loadDays(a *App) {
+// bookingDays appends to days the days from today that can be booked, each
+// with how many of the times free finds on it.
+func bookingDays(a *App, days []day, free func(time.Time) []Slot) []day {
 	today := dateOf(a.cfg.Now())
-	b.days = b.days[:0]
 	for i := 0; i < a.cfg.BookingDays; i++ {
 		d := today.AddDate(0, 0, i)
-		b.days = append(b.days, day{date: d, slots: len(a.svc.Bookings.Slots(b.adviser.ID, d))})
+		days = append(days, day{date: d, slots: len(free(d))})
 	}
+	return days
 }
 
 func (b *bookingFlow) book(a *App) {

@@ -79,19 +79,11 @@ func (m *myBooking) view(a *App) View {
 	case myCode:
 		v.Screen = ScreenMyCode
 		v.Prompt = "第1步：请照预约单输入预约码"
-		v.Keypad = codeKeypad(m.code)
-		v.Actions = []Button{{ID: TargetCodeOK, Label: "下一步", Tone: TonePrimary}}
-		if m.bad != "" {
-			v.Notice = &Notice{Kind: NoticeError, Text: m.bad}
-		}
+		codeField.show(&v, m.code, m.bad, "下一步")
 	case myPhone:
 		v.Screen = ScreenMyPhone
 		v.Prompt = "第2步：请输入预约时留的手机号码"
-		v.Keypad = keypad(m.phone)
-		v.Actions = []Button{{ID: TargetPhoneOK, Label: "查找预约", Tone: TonePrimary}}
-		if m.bad != "" {
-			v.Notice = &Notice{Kind: NoticeError, Text: m.bad}
-		}
+		phoneField.show(&v, m.phone, m.bad, "查找预约")
 	case myShow:
 		v.Screen = ScreenMyShow
 		f := m.found
@@ -139,16 +131,7 @@ func (m *myBooking) view(a *App) View {
 		v.Screen = ScreenMyDay
 		v.Title = "改约"
 		v.Prompt = "改到哪一天？"
-		today := a.cfg.Now()
-		all := make([]Button, len(m.days))
-		for i, d := range m.days {
-			name, wd := DayLabel(d.date, today)
-			all[i] = Button{Label: name, Sub: wd + "　可约" + fmt.Sprint(d.slots) + "个"}
-			if d.slots == 0 {
-				all[i].Sub, all[i].Disabled = wd+"　已约满", true
-			}
-		}
-		v.Choices, v.Pager = choices(m.page, all)
+		v.Choices, v.Pager = choices(m.page, dayButtons(m.days, a.cfg.Now()))
 	case mySlot:
 		v.Screen = ScreenMySlot
 		v.Title = "改约"
@@ -285,50 +268,12 @@ func (m *myBooking) tap(a *App, id string) {
 	}
 	switch m.step {
 	case myCode:
-		switch {
-		case id == TargetKeyDelete:
-			if m.code != "" {
-				m.code = m.code[:len(m.code)-1]
-			}
-			m.bad = ""
-		case id == TargetKeyClear:
-			m.code, m.bad = "", ""
-		case id == TargetCodeOK:
-			if err := ValidCode(m.code); err != nil {
-				m.bad = err.Error()
-				return
-			}
-			m.bad = ""
+		if codeField.tap(id, &m.code, &m.bad) {
 			m.go_(myPhone, 1)
-		case strings.HasPrefix(id, targetKeyPrefix):
-			c := id[len(targetKeyPrefix):]
-			if len(c) == 1 && strings.Contains(CodeAlphabet, c) && len(m.code) < RefLen {
-				m.code += c
-			}
-			m.bad = ""
 		}
 	case myPhone:
-		switch {
-		case id == TargetKeyDelete:
-			if m.phone != "" {
-				m.phone = m.phone[:len(m.phone)-1]
-			}
-			m.bad = ""
-		case id == TargetKeyClear:
-			m.phone, m.bad = "", ""
-		case id == TargetPhoneOK:
-			if err := ValidPhone(m.phone); err != nil {
-				m.bad = err.Error()
-				return
-			}
-			m.bad = ""
+		if phoneField.tap(id, &m.phone, &m.bad) {
 			m.lookup(a)
-		case strings.HasPrefix(id, targetKeyPrefix):
-			d := id[len(targetKeyPrefix):]
-			if len(d) == 1 && d[0] >= '0' && d[0] <= '9' && len(m.phone) < 11 {
-				m.phone += d
-			}
-			m.bad = ""
 		}
 	case myShow:
 		switch id {
@@ -393,12 +338,7 @@ func (m *myBooking) freeSlots(a *App, d time.Time) []Slot {
 }
 
 func (m *myBooking) loadDays(a *App) {
-	today := dateOf(a.cfg.Now())
-	m.days = m.days[:0]
-	for i := 0; i < a.cfg.BookingDays; i++ {
-		d := today.AddDate(0, 0, i)
-		m.days = append(m.days, day{date: d, slots: len(m.freeSlots(a, d))})
-	}
+	m.days = bookingDays(a, m.days[:0], func(d time.Time) []Slot { return m.freeSlots(a, d) })
 }
 
 // refusal is what a villager reads when the lookup, cancel or move was

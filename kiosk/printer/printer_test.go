@@ -61,6 +61,27 @@ func open(t *testing.T, uri string) Printer {
 	return p
 }
 
+// listenTCP serves v on a free loopback port, as a network receipt
+// printer, and returns its address.
+func listenTCP(ctx context.Context, t *testing.T, v *Virtual) string {
+	t.Helper()
+	addr, err := v.ListenTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// received waits until v has taken n receipts and returns them.
+func received(ctx context.Context, t *testing.T, v *Virtual, n int) []Receipt {
+	t.Helper()
+	rs, err := v.Wait(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
 // checkTicket reads the ticket off what the virtual printer received.
 func checkTicket(t *testing.T, r Receipt) {
 	t.Helper()
@@ -91,10 +112,7 @@ func checkTicket(t *testing.T, r Receipt) {
 func TestTCPPrint(t *testing.T) {
 	ctx := testCtx(t)
 	v := NewVirtual()
-	addr, err := v.ListenTCP(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := listenTCP(ctx, t, v)
 	p := open(t, "tcp://"+addr)
 	st, err := p.Status(ctx)
 	if err != nil || !st.Online || st.Message != "打印机正常" {
@@ -106,10 +124,7 @@ func TestTCPPrint(t *testing.T) {
 	if err := p.Print(ctx, slip(t)); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := v.Wait(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := received(ctx, t, v, 2)
 	checkTicket(t, rs[0])
 	texts := strings.Join(rs[1].Texts(), "\n")
 	if !strings.Contains(texts, "手机：138****5678") || !strings.Contains(texts, "张** 律师") {
@@ -126,10 +141,7 @@ func TestTCPPrint(t *testing.T) {
 func TestFaultsRefusePrinting(t *testing.T) {
 	ctx := testCtx(t)
 	v := NewVirtual()
-	addr, err := v.ListenTCP(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := listenTCP(ctx, t, v)
 	p := open(t, "tcp://"+addr)
 	cases := []struct {
 		cond    Condition
@@ -170,10 +182,7 @@ func TestSilentPrinterIsOffline(t *testing.T) {
 	ctx := testCtx(t)
 	v := NewVirtual()
 	v.Set(Condition{Silent: true})
-	addr, err := v.ListenTCP(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := listenTCP(ctx, t, v)
 	p := open(t, "tcp://"+addr+"?timeout=100ms")
 	if err := p.Print(ctx, ticket(t)); !errors.Is(err, ErrOffline) || !strings.Contains(err.Error(), "status=off") {
 		t.Fatalf("got %v", err)
@@ -183,9 +192,7 @@ func TestSilentPrinterIsOffline(t *testing.T) {
 	if err := p.Print(ctx, ticket(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Wait(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	received(ctx, t, v, 1)
 	if _, err := p.Status(ctx); !errors.Is(err, ErrNoStatus) {
 		t.Errorf("status with status=off: %v", err)
 	}
@@ -276,10 +283,7 @@ func TestSerialPrintOverPTY(t *testing.T) {
 	if err := p.Print(ctx, ticket(t)); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := v.Wait(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := received(ctx, t, v, 1)
 	checkTicket(t, rs[0])
 	if errs := v.Errors(); len(errs) != 0 {
 		t.Errorf("decode errors: %v", errs)
@@ -305,9 +309,7 @@ func TestSerialPrintOverPTY(t *testing.T) {
 	if err := p.Print(ctx, ticket(t)); err != nil {
 		t.Fatalf("plugged back: %v", err)
 	}
-	if _, err := v.Wait(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
+	received(ctx, t, v, 2)
 }
 
 func TestSerialSilentTimesOut(t *testing.T) {
@@ -337,10 +339,7 @@ func TestFilePrintOverPTY(t *testing.T) {
 	if err := p.Print(ctx, ticket(t)); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := v.Wait(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := received(ctx, t, v, 1)
 	checkTicket(t, rs[0])
 	v.Set(Condition{CoverOpen: true})
 	if err := p.Print(ctx, ticket(t)); !errors.Is(err, ErrCoverOpen) {
@@ -383,10 +382,7 @@ func TestVirtualURI(t *testing.T) {
 	if !ok {
 		t.Fatal("no virtual printer behind virtual:")
 	}
-	rs, err := v.Wait(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := received(ctx, t, v, 1)
 	checkTicket(t, rs[0])
 	lines := strings.Join(rs[0].Lines(escpos.Paper58), "\n")
 	if !strings.Contains(lines, "A  0  0  3") || !strings.Contains(lines, "[QR "+statusURL+"]") {

@@ -57,7 +57,7 @@ func (q *Queue) CallNext(ctx context.Context, prefix string, window int) (Ticket
 		if err != nil {
 			return err
 		}
-		open, err := q.tickets(ctx, tx, "status = ? AND win = ?", StatusCalled, window)
+		open, err := q.tickets(ctx, tx, "status = ? AND win = ? ORDER BY ord", StatusCalled, window)
 		if err != nil {
 			return err
 		}
@@ -99,9 +99,10 @@ func (q *Queue) CallNext(ctx context.Context, prefix string, window int) (Ticket
 	return t, nil
 }
 
-// tickets returns the tickets matching where, in issue order.
-func (q *Queue) tickets(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]Ticket, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+ticketCols+" FROM tickets WHERE "+where+" ORDER BY ord", args...)
+// tickets returns the tickets that clause (a condition and its ORDER BY)
+// picks, in its order.
+func (q *Queue) tickets(ctx context.Context, tx *sql.Tx, clause string, args ...any) ([]Ticket, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT "+ticketCols+" FROM tickets WHERE "+clause, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,36 +164,30 @@ func (q *Queue) Recall(ctx context.Context, id string) (Ticket, error) {
 // Serve marks the called ticket with that ID served (完成) and records how
 // long the service took, from its first call.
 func (q *Queue) Serve(ctx context.Context, id string) (Ticket, error) {
-	t, err := q.change(ctx, "marking a ticket served", id, func(tx *sql.Tx, o observation, ds dayState, t *Ticket) error {
-		if t.Status != StatusCalled {
-			return stateErr(*t, "serve")
-		}
-		if err := q.finish(ctx, tx, o, ds, *t, StatusServed); err != nil {
-			return err
-		}
-		t.Status = StatusServed
-		return nil
-	})
-	if err == nil {
-		q.notify(Notice{Kind: NoticeServed, Ticket: t.Number})
-	}
-	return t, err
+	return q.end(ctx, id, StatusServed, NoticeServed, "marking a ticket served", "serve")
 }
 
 // NoShow marks the called ticket with that ID as not come (过号).
 func (q *Queue) NoShow(ctx context.Context, id string) (Ticket, error) {
-	t, err := q.change(ctx, "marking a ticket no-show", id, func(tx *sql.Tx, o observation, ds dayState, t *Ticket) error {
+	return q.end(ctx, id, StatusNoShow, NoticeNoShow, "marking a ticket no-show", "mark no-show")
+}
+
+// end finishes the called ticket with that ID as status (served or
+// no-show) and sends a notice of kind. Errors name the change what, and
+// action is what cannot be done to a ticket that is not called.
+func (q *Queue) end(ctx context.Context, id string, status Status, kind NoticeKind, what, action string) (Ticket, error) {
+	t, err := q.change(ctx, what, id, func(tx *sql.Tx, o observation, ds dayState, t *Ticket) error {
 		if t.Status != StatusCalled {
-			return stateErr(*t, "mark no-show")
+			return stateErr(*t, action)
 		}
-		if err := q.finish(ctx, tx, o, ds, *t, StatusNoShow); err != nil {
+		if err := q.finish(ctx, tx, o, ds, *t, status); err != nil {
 			return err
 		}
-		t.Status = StatusNoShow
+		t.Status = status
 		return nil
 	})
 	if err == nil {
-		q.notify(Notice{Kind: NoticeNoShow, Ticket: t.Number})
+		q.notify(Notice{Kind: kind, Ticket: t.Number})
 	}
 	return t, err
 }
@@ -311,19 +306,14 @@ func (q *Queue) Calls(ctx context.Context) ([]Call, error) {
 	defer q.mu.Unlock()
 	var calls []Call
 	err := q.tx(ctx, "reading the calls", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+ticketCols+" FROM tickets WHERE status = ? ORDER BY call_seq DESC", StatusCalled)
+		open, err := q.tickets(ctx, tx, "status = ? ORDER BY call_seq DESC", StatusCalled)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTicket(rows)
-			if err != nil {
-				return err
-			}
+		for _, t := range open {
 			calls = append(calls, t.call())
 		}
-		return rows.Err()
+		return nil
 	})
 	return calls, err
 }
@@ -368,16 +358,11 @@ func (q *Queue) Snapshot(ctx context.Context) (Snapshot, error) {
 			idx[c.Prefix] = len(s.Queues)
 			s.Queues = append(s.Queues, Waiting{Category: c, Offered: true})
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+ticketCols+" FROM tickets WHERE status = ? ORDER BY ord", StatusWaiting)
+		waiting, err := q.tickets(ctx, tx, "status = ? ORDER BY ord", StatusWaiting)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTicket(rows)
-			if err != nil {
-				return err
-			}
+		for _, t := range waiting {
 			i, ok := idx[t.Category]
 			if !ok {
 				i = len(s.Queues)
@@ -386,9 +371,6 @@ func (q *Queue) Snapshot(ctx context.Context) (Snapshot, error) {
 			}
 			t.Ahead = len(s.Queues[i].Tickets)
 			s.Queues[i].Tickets = append(s.Queues[i].Tickets, t)
-		}
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		for i := range s.Queues {
 			w := &s.Queues[i]

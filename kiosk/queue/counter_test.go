@@ -43,21 +43,18 @@ var hiddenCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (s *staff) get(path string) (int, string) {
 	s.t.Helper()
-	resp, err := s.c.Get(s.srv.URL + path)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if m := hiddenCSRF.FindStringSubmatch(string(b)); m != nil {
-		s.csrf = m[1]
-	}
-	return resp.StatusCode, string(b)
+	return s.page(s.c.Get(s.srv.URL + path))
 }
 
 func (s *staff) post(path string, form url.Values) (int, string) {
 	s.t.Helper()
-	resp, err := s.c.PostForm(s.srv.URL+path, form)
+	return s.page(s.c.PostForm(s.srv.URL+path, form))
+}
+
+// page reads the page a request got, keeping the CSRF token its form
+// carries for the next post.
+func (s *staff) page(resp *http.Response, err error) (int, string) {
+	s.t.Helper()
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"lawpoint/device/store"
 )
 
 // schemaVersion is the PRAGMA user_version of the tables below.
@@ -88,17 +87,10 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("queue: creating the folder of %s (is the data folder writable?): %w", path, err)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := store.OpenSQLite(path)
 	if err != nil {
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
-	// One connection: one writer, and a transaction never waits for itself.
-	db.SetMaxOpenConns(1)
 	if err := migrate(ctx, db, path); err != nil {
 		db.Close()
 		return nil, err

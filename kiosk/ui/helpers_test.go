@@ -112,6 +112,24 @@ func scenes(t *testing.T) []scene {
 		app.Tap(b.ID)
 		snap(string(app.View().Screen) + " after " + label)
 	}
+	// keys taps the keypad keys of text one by one.
+	keys := func(text string) {
+		t.Helper()
+		for _, r := range text {
+			tap(string(r))
+		}
+	}
+	// lookUp opens 我的预约 from home and looks a booking up: its code,
+	// 下一步, the phone number, 查找预约.
+	lookUp := func(code string) {
+		t.Helper()
+		tap("预约视频咨询")
+		tap("查看、取消或改约")
+		keys(code)
+		tap("下一步")
+		keys("13812345678")
+		tap("查找预约")
+	}
 	snap("home")
 	q.Call("A003", "1")
 	snap("home with a call")
@@ -140,13 +158,9 @@ func scenes(t *testing.T) []scene {
 	tap("上一页")
 	tap("上午9:00")
 	tap("下一步")
-	for _, d := range "13812345" {
-		tap(string(d))
-	}
+	keys("13812345")
 	tap("下一步")
-	for _, d := range "678" {
-		tap(string(d))
-	}
+	keys("678")
 	tap("下一步")
 	bk.Status = flow.BookingTaken
 	tap("确认预约")
@@ -161,9 +175,7 @@ func scenes(t *testing.T) []scene {
 	tap("林志明 法律顾问")
 	tap("今天 11月27日")
 	tap("上午9:00")
-	for _, d := range "13912345678" {
-		tap(string(d))
-	}
+	keys("13912345678")
 	tap("下一步")
 	tap("确认预约")
 	tap("首页")
@@ -186,16 +198,7 @@ func scenes(t *testing.T) []scene {
 	tap("首页")
 
 	// 我的预约: the code keypad, a miss, the booking, cancel, move.
-	tap("预约视频咨询")
-	tap("查看、取消或改约")
-	for _, c := range "K7M2QA" {
-		tap(string(c))
-	}
-	tap("下一步")
-	for _, d := range "13812345678" {
-		tap(string(d))
-	}
-	tap("查找预约")
+	lookUp("K7M2QA")
 	tap("删除")
 	tap("X")
 	tap("下一步")
@@ -209,16 +212,7 @@ func scenes(t *testing.T) []scene {
 	tap("完成")
 	mine.Booking.Status = flow.BookingConfirmed
 	mine.Booking.Slot = flow.Slot{Start: time.Date(2025, 11, 28, 9, 0, 0, 0, cst), End: time.Date(2025, 11, 28, 9, 30, 0, 0, cst)}
-	tap("预约视频咨询")
-	tap("查看、取消或改约")
-	for _, c := range "K7M2QX" {
-		tap(string(c))
-	}
-	tap("下一步")
-	for _, d := range "13812345678" {
-		tap(string(d))
-	}
-	tap("查找预约")
+	lookUp("K7M2QX")
 	tap("改约")
 	tap("明天 11月28日")
 	mine.Taken = []flow.Slot{{Start: time.Date(2025, 11, 28, 16, 45, 0, 0, cst), End: time.Date(2025, 11, 28, 17, 15, 0, 0, cst)}}
@@ -229,28 +223,10 @@ func scenes(t *testing.T) []scene {
 	pr.Err = nil
 	tap("首页")
 	mine.Booking.Slot = flow.Slot{Start: time.Date(2025, 11, 27, 8, 30, 0, 0, cst), End: time.Date(2025, 11, 27, 9, 0, 0, 0, cst)}
-	tap("预约视频咨询")
-	tap("查看、取消或改约")
-	for _, c := range "K7M2QX" {
-		tap(string(c))
-	}
-	tap("下一步")
-	for _, d := range "13812345678" {
-		tap(string(d))
-	}
-	tap("查找预约")
+	lookUp("K7M2QX")
 	for i := 0; i < 3; i++ { // two misses, then too many
 		tap("首页")
-		tap("预约视频咨询")
-		tap("查看、取消或改约")
-		for _, c := range "ABCDEFGH" {
-			tap(string(c))
-		}
-		tap("下一步")
-		for _, d := range "13812345678" {
-			tap(string(d))
-		}
-		tap("查找预约")
+		lookUp("ABCDEFGH")
 	}
 	tap("首页")
 
