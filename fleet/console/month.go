@@ -342,12 +342,10 @@ func sortedPlays(m map[string]*calPlay) []calPlay {
 // clockOn is t on the Beijing clock as seen from the day starting at day:
 // "08:00", "次日02:00", and "24:00" for the end of the day.
 func clockOn(t, day time.Time, isEnd bool) string {
+	// Minutes are enough for staff; a notice published at 12:13:35 shows
+	// from 12:13.
 	t = t.In(shanghai)
-	f := "15:04"
-	if t.Second() != 0 {
-		f = "15:04:05"
-	}
-	hm := t.Format(f)
+	hm := t.Format("15:04")
 	ty, tm, td := t.Date()
 	dy, dm, dd := day.In(shanghai).Date()
 	n := int(time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC).Sub(time.Date(dy, dm, dd, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))

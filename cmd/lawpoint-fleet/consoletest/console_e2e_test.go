@@ -32,7 +32,6 @@ import (
 	"lawpoint/display/dots"
 	"lawpoint/display/render"
 	"lawpoint/display/virtual"
-	"lawpoint/fleet/api"
 	"lawpoint/fleet/client"
 	"lawpoint/fleet/server"
 )
@@ -261,6 +260,7 @@ func TestConsoleInChromium(t *testing.T) {
 
 	// A form without its CSRF token is refused and nothing is done.
 	t.Run("CSRF", func(t *testing.T) {
+		defer br.use(t)()
 		br.navigate(base + "/accounts")
 		br.fill(map[string]string{"#username": "no-token", "#township": ""})
 		br.submit(`(() => { const f = document.querySelector("form[action='/accounts']"); f.querySelector("input[name=csrf]").remove();
@@ -294,21 +294,24 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("saving the message did not lead to the library listing it (%s):\n%s", br.url(), got)
 	}
 
-	// The console has no programme editor yet: the programme that plays the
-	// item comes through the JSON API, as lawpointctl would add it.
-	if _, err := c.api.AddContent(context.Background(), api.ContentRequest{Programmes: []content.Programme{
-		{ID: itemID, Name: "榜头镇普法", Entries: []content.Entry{{ItemID: itemID, Seconds: 10}}}}}); err != nil {
-		t.Fatal(err)
+	// 排期播放 on the saved message in the library: the console makes a
+	// one-entry programme for it and opens the schedule form with it chosen.
+	br.click(fmt.Sprintf(`#items tr[data-item="%s"] form[action="/programmes/quick"] button`, itemID), "排期播放")
+	progID := "prog-" + itemID
+	if !strings.Contains(br.url(), "/schedules/new?programme="+progID) {
+		t.Fatalf("排期播放 did not open the schedule form with the message's programme %s (%s):\n%s", progID, br.url(), br.text())
+	}
+	if got := br.evalString(`document.querySelector("#programme").value`); got != progID {
+		t.Fatalf("the schedule form from 排期播放 has programme %q chosen, want %q", got, progID)
+	}
+	if got := br.evalString(`document.querySelector("#programme").selectedOptions[0].textContent`); !strings.Contains(got, "LED文字：榜头镇普法") {
+		t.Errorf("the chosen programme reads %q, want the one-entry programme named after the message", got)
 	}
 
-	// Schedule it to 榜头镇 through the schedule form; the rollout page
-	// follows, and 坝下村's board shows it while 度尾镇's does not.
-	br.navigate(base + "/schedules/new")
-	br.fill(map[string]string{"#id": itemID, "#name": "榜头镇普法", "#programme": itemID, "#priority": "500"})
-	br.eval(fmt.Sprintf(`(() => {
-		for (const o of document.querySelector("#region").options) o.selected = (o.value === %s);
-		for (const k of document.querySelectorAll("input[name=kind]")) k.checked = (k.value === "led");
-		document.querySelector("input[name=always]").checked = true; return true })()`, js(bangtou)))
+	// Finish the schedule form for 榜头镇; the rollout page follows, and
+	// 坝下村's board shows the message while 度尾镇's does not.
+	br.fill(map[string]string{"#id": itemID, "#name": "榜头镇普法", "#priority": "500"})
+	chooseTargets(br, bangtou)
 	br.submit(`document.querySelector("form[action='/schedules'] button[type=submit]").click()`, "save the schedule")
 	if !strings.Contains(br.url(), "/rollout?schedule="+itemID) {
 		t.Fatalf("saving the schedule did not open its rollout page (%s):\n%s", br.url(), br.text())
@@ -316,19 +319,7 @@ func TestConsoleInChromium(t *testing.T) {
 	waitShows(t, baxia, 90*time.Second, "the message scheduled to 榜头镇", wantMsg)
 	// The rollout page counts both boards of 榜头镇 converged (it polls; a
 	// reload is the fallback).
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Second) {
-		conv := br.evalString(`document.querySelector(".r-converged").textContent`)
-		total := br.evalString(`document.querySelector(".r-total").textContent`)
-		if total == "2" && conv == "2" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the rollout page shows %s/%s converged, want 2/2:\n%s", conv, total, br.text())
-		}
-		if time.Now().Second()%5 == 0 {
-			br.navigate(br.url())
-		}
-	}
+	waitConverged(t, br, 2)
 	if got := br.text(); !strings.Contains(got, boardBaxia) || !strings.Contains(got, boardZixi) || strings.Contains(got, boardDuwei) {
 		t.Errorf("the rollout page should list the two boards of 榜头镇 and not 度尾镇's:\n%s", got)
 	}
@@ -337,6 +328,15 @@ func TestConsoleInChromium(t *testing.T) {
 	if shows(duwei.Board, wantMsg) {
 		t.Fatal("度尾镇's board shows the message scheduled to 榜头镇")
 	}
+	// 正在播放 names the schedule on the overview and the device page, and
+	// the board has applied it (no "not yet synchronised" warning).
+	checkShowing(t, br, base, bangtou, boardBaxia, "schedule", "排期“榜头镇普法”")
+	if _, got := showing(t, br, base, bangtou, boardBaxia); strings.Contains(got, "设备尚未同步") {
+		t.Errorf("the overview says 坝下村's board has not synchronised after the rollout converged: %q", got)
+	}
+	if _, got := showing(t, br, base, "仙游县/度尾镇", boardDuwei); strings.Contains(got, "榜头镇普法") {
+		t.Errorf("the overview says 度尾镇's board plays the schedule for 榜头镇: %q", got)
+	}
 
 	// An emergency notice for 榜头镇 with its confirmation step: every board
 	// of 榜头镇 switches, 度尾镇's does not.
@@ -344,7 +344,8 @@ func TestConsoleInChromium(t *testing.T) {
 	wantNotice := firstPage(t, display.Text(notice, dots.Red))
 	br.navigate(base + "/notices/new")
 	beijing := time.FixedZone("CST", 8*3600)
-	br.fill(map[string]string{"#text": notice, "#region": bangtou, "#expiry": time.Now().In(beijing).Add(24 * time.Hour).Format("2006-01-02T15:04")})
+	expiry := time.Now().In(beijing).Add(24 * time.Hour).Format("2006-01-02T15:04")
+	br.fill(map[string]string{"#text": notice, "#region": bangtou, "#expiry": expiry})
 	br.submit(`document.querySelector("button[name=action][value=confirm]").click()`, "notice confirmation")
 	conf := br.text()
 	if !strings.Contains(conf, "确认发布紧急通知") || !strings.Contains(conf, notice) {
@@ -363,16 +364,77 @@ func TestConsoleInChromium(t *testing.T) {
 	if got := br.text(); !strings.Contains(br.url(), "/notices/notice-") || !strings.Contains(got, notice) {
 		t.Fatalf("publishing did not open the notice (%s):\n%s", br.url(), got)
 	}
+	noticePage := strings.SplitN(br.url(), "?", 2)[0]
 	waitShows(t, baxia, 60*time.Second, "the notice for 榜头镇", wantNotice)
 	waitShows(t, zixi, 60*time.Second, "the notice for 榜头镇", wantNotice)
 	if shows(duwei.Board, wantNotice) {
 		t.Fatal("度尾镇's board shows the notice for 榜头镇")
 	}
 	br.screenshot("notice")
+	// While the notice is in force, 正在播放 names the notice.
+	checkShowing(t, br, base, bangtou, boardBaxia, "notice", "紧急通知 “"+notice+"”")
 
-	// A township operator of 榜头镇, created on the accounts page, is
-	// refused 度尾镇's device page and may open 榜头镇's.
-	t.Run("operator", func(t *testing.T) {
+	// Withdraw the notice from its page, through the confirmation step: the
+	// page says it is withdrawn, and the boards go back to the schedule's
+	// message.
+	br.navigate(noticePage)
+	br.click(`form[action$="/withdraw"] button[name=action][value=confirm]`, "withdraw the notice")
+	if got := br.text(); !strings.Contains(got, "确定撤回这条紧急通知吗") || !strings.Contains(got, "恢复原来的节目") {
+		t.Fatalf("withdrawing has no confirmation step:\n%s", got)
+	}
+	if shows(baxia.Board, wantMsg) {
+		t.Fatal("the board left the notice before the withdrawal was confirmed")
+	}
+	br.click(`#confirm button[name=action][value=withdraw]`, "confirm the withdrawal")
+	if got := br.text(); !strings.Contains(br.url(), "done=withdrawn") || !strings.Contains(got, "紧急通知已撤回") {
+		t.Fatalf("confirming the withdrawal did not come back to the notice saying so (%s):\n%s", br.url(), got)
+	}
+	if got := br.evalString(`document.querySelector("h1 .badge").textContent`); got != "已撤回" {
+		t.Errorf("the withdrawn notice's page shows the state %q, want 已撤回", got)
+	}
+	if v, _ := br.eval(`document.body.innerText.includes("撤回通知…")`).(bool); v {
+		t.Errorf("the withdrawn notice still offers 撤回通知…")
+	}
+	waitShows(t, baxia, 60*time.Second, "the schedule's message again after the withdrawal", wantMsg)
+	waitShows(t, zixi, 60*time.Second, "the schedule's message again after the withdrawal", wantMsg)
+	// The notice's page counts both boards as having left the notice.
+	br.navigate(noticePage)
+	if got := br.evalString(`document.querySelector("h1 .badge").textContent`); got != "已撤回" {
+		t.Errorf("the withdrawn notice's page shows the state %q after a reload, want 已撤回", got)
+	}
+	waitPage(t, br, fmt.Sprintf(`["%s", "%s"].every(d => { const b = document.querySelector('#rollout tr[data-device="' + d + '"] .badge'); return !!b && b.textContent === "已生效" })`, boardBaxia, boardZixi),
+		60*time.Second, "the withdrawn notice's delivery 已生效 on both boards of 榜头镇")
+	br.screenshot("notice-withdrawn")
+	checkShowing(t, br, base, bangtou, boardBaxia, "schedule", "排期“榜头镇普法”")
+
+	// What another township has, for the operator to be refused below: a
+	// schedule for 度尾镇 (priority 5, under the county's own) and a notice
+	// for 鲤城街道 (whose board is not running here).
+	br.navigate(base + "/schedules/new")
+	br.fill(map[string]string{"#id": "duwei-e2e", "#name": "度尾镇普法", "#programme": "street-evening", "#priority": "5"})
+	chooseTargets(br, "仙游县/度尾镇")
+	br.submit(`document.querySelector("form[action='/schedules'] button[type=submit]").click()`, "save 度尾镇's schedule")
+	if !strings.Contains(br.url(), "/rollout?schedule=duwei-e2e") {
+		t.Fatalf("saving 度尾镇's schedule did not open its rollout page (%s):\n%s", br.url(), br.text())
+	}
+	br.navigate(base + "/notices/new")
+	br.fill(map[string]string{"#text": "鲤城街道停水通知", "#region": "仙游县/鲤城街道", "#expiry": expiry})
+	br.click(`button[name=action][value=confirm]`, "鲤城街道's notice confirmation")
+	br.click(`button[name=action][value=publish]`, "publish 鲤城街道's notice")
+	if !strings.Contains(br.url(), "/notices/notice-") {
+		t.Fatalf("publishing 鲤城街道's notice did not open it (%s):\n%s", br.url(), br.text())
+	}
+	otherNotice := strings.TrimPrefix(strings.SplitN(br.url(), "?", 2)[0], base)
+
+	// A township operator of 榜头镇, created on the accounts page: refused
+	// 度尾镇's device page, may open 榜头镇's; writes a message and
+	// schedules it for the township, which becomes a draft the boards do not
+	// play; refused another township's schedule, month view, reports and
+	// notice.
+	opItem, opMessage, opSchedule := "bangtou-op-e2e", "调解室周三全天开放", "bangtou-op-e2e"
+	wantOp := firstPage(t, display.MessageOf(content.Text{Body: opMessage, Colour: content.ColourGreen, Effect: content.EffectStatic}))
+	drafted := t.Run("operator", func(t *testing.T) {
+		defer br.use(t)()
 		br.navigate(base + "/accounts")
 		br.fill(map[string]string{"#username": "bangtou-op", "#role": "operator", "#township": bangtou})
 		br.submit(`document.querySelector("form[action='/accounts'] button[type=submit]").click()`, "create the operator")
@@ -380,18 +442,119 @@ func TestConsoleInChromium(t *testing.T) {
 		if pw == "" {
 			t.Fatalf("no one-time password for the new operator:\n%s", br.text())
 		}
-		br.submit(`document.querySelector("form[action='/logout'] button").click()`, "sign out")
+		signOut(t, br, base)
 		signIn(t, br, base, "bangtou-op", pw)
 		if got := br.text(); strings.Contains(got, boardDuwei) || !strings.Contains(got, boardBaxia) {
 			t.Errorf("the operator's overview should list 榜头镇's boards only:\n%s", got)
 		}
-		br.navigate(base + "/devices/" + boardDuwei)
-		if got := br.text(); !strings.Contains(got, "无权访问") {
-			t.Fatalf("the operator of 榜头镇 was not refused 度尾镇's device page:\n%s", got)
-		}
+		refused(t, br, base, "/devices/"+boardDuwei, "该设备不属于您所在的乡镇")
 		br.navigate(base + "/devices/" + boardBaxia)
 		if got := br.text(); strings.Contains(got, "无权访问") || !strings.Contains(got, boardBaxia) {
 			t.Fatalf("the operator of 榜头镇 cannot open 坝下村's device page:\n%s", got)
+		}
+
+		// The operator's message, scheduled with 排期播放: the form says it
+		// will be a draft, and saving says it awaits approval.
+		br.navigate(base + "/library/message")
+		br.fill(map[string]string{"#id": opItem, "#colour": "green", "#effect": "static", "#body": opMessage})
+		br.click("button[name=action][value=save]", "save the operator's message")
+		if got := br.text(); !strings.Contains(br.url(), "/library") || !strings.Contains(got, opItem) {
+			t.Fatalf("saving the operator's message did not lead to the library listing it (%s):\n%s", br.url(), got)
+		}
+		br.click(fmt.Sprintf(`#items tr[data-item="%s"] form[action="/programmes/quick"] button`, opItem), "排期播放 as the operator")
+		if got := br.evalString(`document.querySelector("#programme").value`); got != "prog-"+opItem {
+			t.Fatalf("排期播放 opened the schedule form with programme %q, want prog-%s (%s):\n%s", got, opItem, br.url(), br.text())
+		}
+		form := br.text()
+		if !strings.Contains(form, "保存为草稿，县级管理员审批后才会生效") {
+			t.Errorf("the operator's schedule form does not say it becomes a draft:\n%s", form)
+		}
+		if got := br.evalString(`[...document.querySelector("#region").selectedOptions].map(o => o.value).join(",")`); got != bangtou {
+			t.Errorf("the operator's schedule form has regions %q chosen, want their township %s", got, bangtou)
+		}
+		br.fill(map[string]string{"#id": opSchedule, "#name": "调解室开放", "#priority": "600"})
+		chooseTargets(br, bangtou)
+		br.click("form[action='/schedules'] button[type=submit]", "submit the operator's draft")
+		got := br.text()
+		if !strings.Contains(br.url(), "done=drafted") || !strings.Contains(got, "已提交草稿，县级管理员审批后生效") {
+			t.Fatalf("submitting the operator's schedule does not say it awaits approval (%s):\n%s", br.url(), got)
+		}
+		if st := br.evalString(fmt.Sprintf(`[...document.querySelectorAll("tr[data-draft]")].filter(r => r.children[1].textContent === %s).map(r => r.innerText).join("\n")`, js(opSchedule))); !strings.Contains(st, "待审批") {
+			t.Errorf("the operator's drafts list %s as %q, want 待审批:\n%s", opSchedule, st, got)
+		}
+		if v, _ := br.eval(fmt.Sprintf(`!!document.querySelector('tr[data-schedule="%s"]')`, opSchedule)).(bool); v {
+			t.Errorf("the draft %s is listed among the schedules in force:\n%s", opSchedule, got)
+		}
+		// Nothing plays it yet: 正在播放 still names the county's schedule.
+		checkShowing(t, br, base, bangtou, boardBaxia, "schedule", "排期“榜头镇普法”")
+
+		// Another township's schedule, month view, reports and notice.
+		refused(t, br, base, "/schedules/duwei-e2e/edit", "您无权修改这个排期")
+		refused(t, br, base, "/schedules/month?region="+url.QueryEscape("仙游县/度尾镇"), "只能查看本乡镇的排期")
+		refused(t, br, base, "/reports?region="+url.QueryEscape("仙游县/度尾镇"), "")
+		refused(t, br, base, otherNotice, "这条紧急通知不属于您所在的乡镇")
+		// Their own township's month view opens.
+		br.navigate(base + "/schedules/month?region=" + url.QueryEscape(bangtou))
+		if st := br.status(); st != 200 || !strings.Contains(br.text(), "排期月视图") {
+			t.Errorf("the operator's own month view: status %d:\n%s", st, br.text())
+		}
+	})
+
+	// Back as the administrator: the audit log lists the operator's
+	// refusals; the boards still play the county's schedule.
+	signOut(t, br, base)
+	signIn(t, br, base, c.admin, c.password)
+	t.Run("refusals audited", func(t *testing.T) {
+		defer br.use(t)()
+		br.navigate(base + "/audit?actor=bangtou-op&outcome=denied")
+		rows := br.evalString(`[...document.querySelectorAll("#audit tbody tr[data-outcome=denied]")].map(r => r.innerText).join("\n")`)
+		for _, want := range []string{"GET /devices/" + boardDuwei, "GET /schedules/duwei-e2e/edit", "GET /schedules/month", "GET /reports", "GET " + otherNotice} {
+			if !strings.Contains(rows, want) {
+				t.Errorf("the audit log lacks the operator's refusal %q; its denied rows for bangtou-op:\n%s", want, rows)
+			}
+		}
+		if !strings.Contains(rows, "仙游县/度尾镇") || !strings.Contains(rows, "仙游县/鲤城街道") {
+			t.Errorf("the audit rows should name the regions refused (度尾镇, 鲤城街道):\n%s", rows)
+		}
+	})
+	if drafted {
+		for _, b := range []*ledBoard{baxia, zixi} {
+			if !shows(b.Board, wantMsg) || shows(b.Board, wantOp) {
+				t.Errorf("%s changed before the operator's draft was approved:\n%s", b.id, b.Text())
+			}
+		}
+	}
+
+	// The pages fit an office PC (1280 px) and a tablet (768 px) without
+	// sideways scrolling; screenshots at 768 px for a person to look at.
+	t.Run("layout", func(t *testing.T) { defer br.use(t)(); checkLayout(t, br, base, itemID) })
+
+	// The administrator approves the draft on /schedules/drafts: the boards
+	// of 榜头镇 show the operator's message, 度尾镇's does not.
+	t.Run("approve", func(t *testing.T) {
+		defer br.use(t)()
+		if !drafted {
+			t.Skip("the operator's draft was not made")
+		}
+		br.navigate(base + "/schedules/drafts")
+		sel := fmt.Sprintf(`[...document.querySelectorAll("section[data-draft]")].find(s => s.querySelector("h2").textContent.includes(%s))`, js(opSchedule))
+		card := br.evalString(`(` + sel + ` || {}).innerText || ""`)
+		if !strings.Contains(card, "bangtou-op") || !strings.Contains(card, "prog-"+opItem) || !strings.Contains(card, "区域："+bangtou) {
+			t.Fatalf("the drafts page does not show the operator's draft %s with its author, programme and region:\n%s", opSchedule, br.text())
+		}
+		br.submit(`(`+sel+`).querySelector("button[name=action][value=approve]").click()`, "approve the draft")
+		if !strings.Contains(br.url(), "/rollout?schedule="+opSchedule) {
+			t.Fatalf("approving did not open the schedule's rollout page (%s):\n%s", br.url(), br.text())
+		}
+		waitShows(t, baxia, 90*time.Second, "the operator's approved schedule", wantOp)
+		waitShows(t, zixi, 60*time.Second, "the operator's approved schedule", wantOp)
+		if shows(duwei.Board, wantOp) {
+			t.Fatal("度尾镇's board shows the schedule approved for 榜头镇")
+		}
+		checkShowing(t, br, base, bangtou, boardBaxia, "schedule", "排期“调解室开放”")
+		br.navigate(base + "/schedules/drafts")
+		if got := br.text(); strings.Contains(got, opSchedule) || !strings.Contains(got, "没有待审批的草稿") {
+			t.Errorf("the approved draft is still pending:\n%s", got)
 		}
 	})
 }
