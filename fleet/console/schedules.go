@@ -393,6 +393,7 @@ type draftRow struct {
 	Targets   string
 	Conflicts []content.Conflict
 	Problem   string
+	Plays     string // the programme's name, items and seconds (approval page)
 }
 
 type schedulesData struct {
@@ -522,6 +523,13 @@ func (c *Console) draftRowOf(ctx context.Context, dr fleet.ScheduleDraft, check 
 	}
 	row.When, row.Targets = whenText(row.Schedule), targetText(row.Schedule.Target)
 	if check && dr.State == fleet.DraftPending {
+		// The approver sees what the draft would play, not just an ID.
+		if comp, err := c.compiled(ctx); err == nil {
+			set := comp.Set()
+			if i := slices.IndexFunc(set.Programmes, func(p content.Programme) bool { return p.ID == row.Schedule.ProgrammeID }); i >= 0 {
+				row.Plays = programmeText(set.Programmes[i], itemIndex(set, c.now()))
+			}
+		}
 		rep, err := c.cfg.Library.CheckSchedule(ctx, row.Schedule)
 		if err != nil {
 			row.Problem = fleet.StaffMessage(err)

@@ -159,7 +159,8 @@ func TestScheduleDraftsApproval(t *testing.T) {
 	// The administrator approves: stored through the Library, audited.
 	a := f.browser()
 	atok := a.signIn("admin")
-	mustContain(t, a.get("/schedules/drafts"), "草稿 #"+itoa(id)+" · bt-1", "bangtou（仙游县/榜头镇）")
+	mustContain(t, a.get("/schedules/drafts"), "草稿 #"+itoa(id)+" · bt-1", "bangtou（仙游县/榜头镇）",
+		"<pre class=\"plays\">名称：宪法宣传\n1. xianfa（LED文字：学习宪法） 30秒\n一轮共 30秒</pre>")
 	p = a.post("/schedules/drafts/"+itoa(id), url.Values{"csrf": {atok}, "action": {"approve"}})
 	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/rollout?schedule=bt-1" {
 		t.Fatalf("approve: %d %s", p.status, p.body)
