@@ -271,6 +271,19 @@ func ValidMobile(p string) bool {
 	return true
 }
 
+// KeepMaskedPhone is the adviser phone number to store when staff send
+// typed for a record that holds stored. Staff without PermPhone are shown
+// the stored number masked (wire.MaskPhone), and a masked number is never
+// a number itself: sending it back unchanged keeps the stored one, so a
+// form or a record read, changed elsewhere and sent back does not lose it.
+// Anything else (a new number, or empty to remove it) is what staff typed.
+func KeepMaskedPhone(typed, stored string) string {
+	if stored != "" && typed == wire.MaskPhone(stored) {
+		return stored
+	}
+	return typed
+}
+
 // Exception kinds.
 const (
 	ExceptionOff   = "off"   // leave: no consultations in [From, To)

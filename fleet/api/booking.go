@@ -199,8 +199,15 @@ func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
 		old, _, err := h.b.Adviser(r.Context(), a.ID)
 		switch {
 		case errors.Is(err, fleet.ErrNotFound):
-			h.s.deny(w, r, strings.Join(adviserRegions(a), ","), "只有县级管理员可以添加顾问或律师。")
-			return
+			// A new adviser: as in the console, an operator adds one
+			// whose villages and regions all lie in their township; a
+			// county-wide one (no regions) is the county's.
+			regs := adviserRegions(a)
+			if len(regs) == 0 || !acct.CanActAll(regs) {
+				h.s.deny(w, r, strings.Join(regs, ","), "乡镇操作员只能添加服务范围在本乡镇（"+acct.Township+"）以内的顾问或律师。")
+				return
+			}
+			old = fleet.Adviser{Own: a.Own, Serves: a.Serves}
 		case err != nil:
 			h.fail(w, r, err)
 			return
@@ -219,10 +226,8 @@ func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Without the phone permission the account read a masked number:
-		// sending it back keeps the stored one.
-		if !acct.Role.Can(fleet.PermPhone) && a.Phone == wire.MaskPhone(old.Phone) {
-			a.Phone = old.Phone
-		}
+		// sending it back keeps the stored one (the console's rule too).
+		a.Phone = fleet.KeepMaskedPhone(a.Phone, old.Phone)
 	}
 	a, err := h.b.PutAdviser(r.Context(), a)
 	if err != nil {

@@ -456,7 +456,16 @@ func TestOperatorNoticesAdvisersBookings(t *testing.T) {
 	if code, raw := c.as("bangtou", "PUT", "/api/advisers/lin", lin, nil); code != http.StatusOK {
 		t.Fatalf("the operator changing their township's adviser: %d %s", code, raw)
 	}
-	c.mustDeny("bangtou", "PUT", "/api/advisers/new-one", lin, townBT)
+	// A new adviser: inside the township, as in the console; county-wide
+	// or across townships, the county's.
+	if code, raw := c.as("bangtou", "PUT", "/api/advisers/new-one", lin, nil); code != http.StatusOK {
+		t.Fatalf("the operator adding an adviser for their township: %d %s", code, raw)
+	}
+	county := lin
+	county.Serves = nil
+	c.mustDeny("bangtou", "PUT", "/api/advisers/new-county", county, "")
+	county.Serves = []string{townBT, townDW}
+	c.mustDeny("bangtou", "PUT", "/api/advisers/new-two", county, townBT+","+townDW)
 
 	var bs struct {
 		Bookings []api.BookingView `json:"bookings"`

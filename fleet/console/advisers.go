@@ -19,13 +19,13 @@ import (
 // Audit actions of the adviser and booking pages (the audit page lists
 // them by these names).
 const (
-	auditAdviser       = "adviser"        // an adviser's hours, leave or extra hours changed
+	auditAdviser       = "adviser"        // an adviser added, or its profile, hours, leave or extra hours changed
 	auditBookingCancel = "booking_cancel" // a booking cancelled by staff
 )
 
 func init() {
 	pageNames = append(pageNames, "advisers", "adviser")
-	actionNames = append(actionNames, option{auditAdviser, "顾问排班"}, option{auditBookingCancel, "取消预约"})
+	actionNames = append(actionNames, option{auditAdviser, "顾问与律师"}, option{auditBookingCancel, "取消预约"})
 }
 
 // adviserDayNames are the Chinese names of fleet.Weekdays, in order.
@@ -93,12 +93,14 @@ type adviserRow struct {
 	KindName string
 	Own      string
 	Serves   string
+	Services string
 	Hours    string
 	CanEdit  bool
 }
 
 type advisersData struct {
-	Advisers []adviserRow
+	Advisers  []adviserRow
+	CanCreate bool // the 添加顾问或律师 button
 }
 
 func summaryHours(a fleet.Adviser) string {
@@ -127,13 +129,13 @@ func (c *Console) advisersPage(w http.ResponseWriter, r *http.Request, rc *reqCt
 		c.internal(w, r, rc, err)
 		return
 	}
-	var d advisersData
+	d := advisersData{CanCreate: mayCreateAdviser(rc.acct)}
 	for _, a := range as {
 		if !seesAdviser(rc.acct, a) {
 			continue
 		}
 		row := adviserRow{Adviser: a, KindName: fleet.AdviserKindName(a.Kind), Own: strings.Join(a.Own, "、"), Serves: strings.Join(a.Serves, "、"),
-			Hours: summaryHours(a), CanEdit: actsOnAdviser(rc.acct, a)}
+			Services: servicesText(a.Services), Hours: summaryHours(a), CanEdit: actsOnAdviser(rc.acct, a)}
 		if len(a.Own) == 0 && len(a.Serves) == 0 {
 			row.Serves = "全县"
 		}
@@ -240,6 +242,7 @@ type adviserData struct {
 	KindName   string
 	Own        string
 	Serves     string
+	Services   string
 	Phone      string // masked
 	Form       adviserForm
 	Days       []dayRow
@@ -249,6 +252,14 @@ type adviserData struct {
 	ExcErrors  map[string]string
 	CanEdit    bool
 	Flash      string
+	// Profile is the 基本信息 form (adviser_profile.go); on its own for a
+	// new adviser (Profile.New).
+	Profile *profileView
+	// Upcoming are the confirmed bookings to come of an inactive adviser
+	// (they stay valid: staff call the villagers or cancel them), Hidden
+	// those in regions the account may not see.
+	Upcoming []upcomingRow
+	Hidden   int
 }
 
 // findAdviser loads the adviser of the path for acct: 404 when unknown,
@@ -288,6 +299,12 @@ func (c *Console) adviserPage(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		d.Flash = "请假/加班已添加。"
 	case "removed":
 		d.Flash = "请假/加班已删除。"
+	case "created":
+		d.Flash = "已添加。请在下方设置每周工作时间：设置之前，群众在自助机上看得到该顾问，但约不到时段。"
+	case "profile":
+		d.Flash = "基本信息已保存。"
+	case "unchanged":
+		d.Flash = "基本信息没有变化，未保存。"
 	}
 	c.showAdviser(w, r, rc, http.StatusOK, a, exc, d)
 }
@@ -299,6 +316,26 @@ func (c *Console) showAdviser(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		d.Serves = "全县"
 	}
 	d.Phone = wire.MaskPhone(a.Phone)
+	d.Services = servicesText(a.Services)
+	if d.Profile == nil && d.CanEdit {
+		p, err := c.profileView(r.Context(), rc.acct, profileOf(a, rc.acct), nil, false)
+		if err != nil {
+			c.internal(w, r, rc, err)
+			return
+		}
+		d.Profile = p
+	}
+	if !a.Active {
+		// An inactive adviser is offered to nobody, but its bookings to
+		// come stay valid: say how many, on every visit.
+		if bk, err := c.bookings(); err == nil {
+			if rows, hidden, err := c.upcoming(r.Context(), bk, rc.acct, a.ID); err == nil {
+				d.Upcoming, d.Hidden = rows, hidden
+			} else {
+				c.log.Warn("upcoming bookings of an inactive adviser not listed", "adviser", a.ID, "error", err)
+			}
+		}
+	}
 	for _, k := range fleet.Weekdays {
 		d.Days = append(d.Days, dayRow{Key: k, Label: adviserDayNames[k], Value: d.Form.Hours[k], Error: d.Errors["hours_"+k]})
 	}
@@ -312,10 +349,10 @@ func (c *Console) showAdviser(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	c.page(w, r, rc, status, "adviser", a.Name+" · 顾问与律师", "advisers", d)
 }
 
-// auditAdviserJSON is the adviser as the audit log keeps it (without the
-// adviser's own phone number).
+// auditAdviserJSON is the adviser as the audit log keeps it (the adviser's
+// own phone number masked, so a change shows without the number).
 func auditAdviserJSON(a fleet.Adviser) string {
-	a.Phone = ""
+	a.Phone = wire.MaskPhone(a.Phone)
 	b, _ := json.Marshal(a)
 	return string(b)
 }

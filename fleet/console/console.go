@@ -230,8 +230,11 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /reports.csv", c.signedIn(c.reportsCSV))
 
 	m.HandleFunc("GET /advisers", c.signedIn(c.advisersPage))
+	m.HandleFunc("GET /advisers/new", c.signedIn(c.newAdviserPage))
+	m.HandleFunc("POST /advisers/new", c.signedIn(c.createAdviser))
 	m.HandleFunc("GET /advisers/{id}", c.signedIn(c.adviserPage))
 	m.HandleFunc("POST /advisers/{id}", c.signedIn(c.saveAdviser))
+	m.HandleFunc("POST /advisers/{id}/profile", c.signedIn(c.saveProfile))
 	m.HandleFunc("POST /advisers/{id}/exceptions", c.signedIn(c.addException))
 	m.HandleFunc("POST /advisers/{id}/exceptions/{eid}/delete", c.signedIn(c.deleteException))
 	m.HandleFunc("GET /bookings", c.signedIn(c.bookingsPage))
