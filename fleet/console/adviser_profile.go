@@ -273,17 +273,8 @@ func (c *Console) upcoming(ctx context.Context, bk *fleet.Bookings, acct fleet.A
 // the kind and random hex digits for a Chinese name, with "-2"... if
 // taken. "new" is never used (it is the new-adviser page's address).
 func adviserIDFor(name, kind string, taken func(string) bool) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	base := strings.Trim(b.String(), "-")
-	if len(base) < 3 || base[0] == '-' {
+	base := slugOf(name)
+	if len(base) < 3 {
 		base = newID(kind + "-")
 	}
 	return uniqueID(base, func(id string) bool { return id == "new" || taken(id) })

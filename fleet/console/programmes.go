@@ -340,6 +340,17 @@ func (c *Console) checkProgramme(set *content.Set, p content.Programme, errs map
 // name's Latin letters and digits, or random hex digits when it has none
 // (a Chinese name), with "-2", "-3"... if the ID is taken.
 func programmeIDFor(name string, taken func(string) bool) string {
+	base := "prog-" + slugOf(name)
+	if base == "prog-" {
+		base = newID("prog-")
+	}
+	return uniqueID(base, taken)
+}
+
+// slugOf is name's Latin letters and digits in lower case, other runs of
+// characters as one '-', trimmed: "Xianfa Week 2026" is xianfa-week-2026,
+// a Chinese name is "".
+func slugOf(name string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(name) {
 		switch {
@@ -349,12 +360,7 @@ func programmeIDFor(name string, taken func(string) bool) string {
 			b.WriteByte('-')
 		}
 	}
-	slug := strings.Trim(b.String(), "-")
-	base := "prog-" + slug
-	if slug == "" {
-		base = newID("prog-")
-	}
-	return uniqueID(base, taken)
+	return strings.Trim(b.String(), "-")
 }
 
 // uniqueID is base (cut to leave room for a suffix) or base-N, whichever is
