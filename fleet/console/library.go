@@ -94,19 +94,53 @@ func validityText(it content.Item) string {
 type libraryData struct {
 	Items    []itemRow
 	CanWrite bool // the account may write items (and schedule messages)
+	// The filter as asked: kind (text, image, article), tag, words, and
+	// whether expired items are listed; Tags are every tag with its count.
+	Kind, Tag, Q string
+	Expired      bool
+	Tags         []tagCount
+	Total        int // items in the library, before the filter
 }
 
+type tagCount struct {
+	Tag   string
+	Count int
+}
+
+// libraryPage lists the library's items, filtered by kind, tag and words
+// (ID, message, title, alt text, tags), newest IDs not first but in ID
+// order so that a list reads the same every time.
 func (c *Console) libraryPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	set, _, err := c.cfg.Library.Set(r.Context())
 	if err != nil {
 		c.internal(w, r, rc, err)
 		return
 	}
-	d := libraryData{CanWrite: rc.acct.Role != fleet.StaffViewer}
+	q := r.URL.Query()
+	d := libraryData{CanWrite: rc.acct.Role != fleet.StaffViewer, Kind: q.Get("kind"), Tag: strings.TrimSpace(q.Get("tag")),
+		Q: strings.TrimSpace(q.Get("q")), Expired: q.Get("expired") == "1", Total: len(set.Items)}
 	now := c.now()
+	counts := map[string]int{}
+	words := strings.Fields(strings.ToLower(d.Q))
 	for _, it := range set.Items {
-		d.Items = append(d.Items, itemRowOf(it, now))
+		for _, t := range it.Tags {
+			counts[t]++
+		}
+		row := itemRowOf(it, now)
+		if (d.Kind != "" && string(it.Kind) != d.Kind) || (d.Tag != "" && !slices.Contains(it.Tags, d.Tag)) ||
+			(row.Expired && !d.Expired && d.Q == "") {
+			continue
+		}
+		hay := strings.ToLower(it.ID + " " + row.Summary + " " + strings.Join(it.Tags, " "))
+		if slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(hay, w) }) {
+			continue
+		}
+		d.Items = append(d.Items, row)
 	}
+	for t, n := range counts {
+		d.Tags = append(d.Tags, tagCount{t, n})
+	}
+	slices.SortFunc(d.Tags, func(a, b tagCount) int { return strings.Compare(a.Tag, b.Tag) })
 	slices.SortFunc(d.Items, func(a, b itemRow) int { return strings.Compare(a.ID, b.ID) })
 	c.page(w, r, rc, http.StatusOK, "library", "内容库", "library", d)
 }
