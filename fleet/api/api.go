@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/devices/{id}/token", accessAdmin, s.newToken)
 	s.handle("POST /api/devices/{id}/revoke", accessAdmin, s.revokeDevice)
 	s.handle("PUT /api/devices/{id}/settings", accessWriter, s.putSettings)
+	s.handle("PUT /api/devices/{id}/board", accessWriter, s.putBoard)
 	s.handle("GET /api/devices/{id}/commands", accessStaff, s.listCommands)
 	s.handle("POST /api/devices/{id}/commands", accessWriter, s.createCommand)
 	s.handle("GET /api/devices/{id}/commands/{cmd}", accessStaff, s.showCommand)

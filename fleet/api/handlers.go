@@ -322,6 +322,26 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, set)
 }
 
+// putBoard registers, changes or (with {}) clears an LED board's
+// controller, size and colours: what the console previews messages for.
+func (s *Server) putBoard(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.deviceFor(w, r, true); !ok {
+		return
+	}
+	var b fleet.Board
+	if err := decode(w, r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.cfg.Registry.SetBoard(r.Context(), r.PathValue("id"), b)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("device board set", "device", d.ID, "board", d.Board.String(), "by", staffOf(r).Username)
+	writeJSON(w, http.StatusOK, view(d))
+}
+
 // EnrolRequest is the body of POST /api/enrol.
 type EnrolRequest struct {
 	Token string `json:"token"`

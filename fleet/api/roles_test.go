@@ -516,6 +516,7 @@ func staffRoutes(c *townships) []route {
 		{"POST /api/devices/{id}/token", "POST", "/api/devices/led-dw/token", nobody, created, no, no, false},
 		{"POST /api/devices/{id}/revoke", "POST", "/api/devices/led-dw2/revoke", nobody, ok, no, no, false},
 		{"PUT /api/devices/{id}/settings", "PUT", "/api/devices/led-dw/settings", body(fleet.DefaultSettings), ok, no, no, false},
+		{"PUT /api/devices/{id}/board", "PUT", "/api/devices/led-dw/board", body(fleet.Board{Controller: "bx-5k1", Width: 64, Height: 16}), ok, no, no, false},
 		{"GET /api/devices/{id}/commands", "GET", "/api/devices/led-dw/commands", nobody, ok, no, ok, false},
 		{"POST /api/devices/{id}/commands", "POST", "/api/devices/led-dw/commands", body(api.CommandRequest{Kind: "ping"}), created, no, no, false},
 		{"GET /api/devices/{id}/commands/{cmd}", "GET", "/api/devices/led-dw/commands/" + c.cmdDW, nobody, ok, no, ok, false},
