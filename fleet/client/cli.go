@@ -27,6 +27,8 @@ const CLIUsage = `usage: lawpointctl [--url URL] [--token TOKEN] [--json] COMMAN
   device list [--region R] [--kind K] [--tag T]
   device show ID
   device enroll --id ID --kind led|kiosk --region 县/镇/村 [--model M] [--board bx-5e2/128x32/dual] [--contact-point C] [--tag T]...
+  device board ID (bx-5e2/128x32/dual | --clear)
+                                            the LED board the console previews messages for
   device command ID KIND [--args JSON] [--deadline 1h]
                                             KIND: ping reboot restart resync set_brightness identify screenshot
   content list
@@ -129,6 +131,8 @@ func (x *CLI) Run(ctx context.Context, args []string) int {
 		err = x.deviceShow(ctx, rest[2:])
 	case cmd == "device enroll", cmd == "device enrol":
 		err = x.deviceEnroll(ctx, rest[2:])
+	case cmd == "device board":
+		err = x.deviceBoard(ctx, rest[2:])
 	case cmd == "device command":
 		err = x.deviceCommand(ctx, rest[2:])
 	case cmd == "content list":
@@ -165,6 +169,12 @@ func (x *CLI) Run(ctx context.Context, args []string) int {
 				fmt.Fprintln(x.Err, "请先运行 lawpointctl login 登录 (run lawpointctl login first)")
 			}
 		} else {
+			// A check made here before asking the fleet (a board, a
+			// region) has its Chinese message too.
+			var fe *fleet.FieldError
+			if errors.As(err, &fe) && fe.Err.Zh != "" {
+				fmt.Fprintln(x.Err, "错误："+fe.Err.Zh)
+			}
 			fmt.Fprintln(x.Err, "lawpointctl:", err)
 		}
 		return 1
@@ -288,6 +298,31 @@ func (x *CLI) deviceShow(ctx context.Context, args []string) error {
 		for _, c := range d.Commands {
 			fmt.Fprintf(w, "command\t%s %s %s\n", c.ID, c.Kind, c.State)
 		}
+	})
+	return nil
+}
+
+func (x *CLI) deviceBoard(ctx context.Context, args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("give the device and its board, e.g. device board led-baxia bx-5e2/128x32/dual, or --clear (请给出设备编号和屏幕参数)")
+	}
+	var b fleet.Board
+	if args[1] != "--clear" {
+		var err error
+		if b, err = fleet.ParseBoard(args[1]); err != nil {
+			return err
+		}
+	}
+	v, err := x.c.SetBoard(ctx, args[0], b)
+	if err != nil {
+		return err
+	}
+	x.print(v, func(w io.Writer) {
+		if v.Board == nil {
+			fmt.Fprintf(w, "已清除 %s 的屏幕参数登记\n", v.ID)
+			return
+		}
+		fmt.Fprintf(w, "已登记 %s 的屏幕参数：%s\n", v.ID, v.Board)
 	})
 	return nil
 }

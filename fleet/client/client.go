@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"lawpoint/content"
+	"lawpoint/fleet"
 	"lawpoint/fleet/api"
 )
 
@@ -136,6 +137,14 @@ func (c *Client) Device(ctx context.Context, id string) (api.DeviceDetail, error
 func (c *Client) CreateDevice(ctx context.Context, req api.CreateDeviceRequest) (api.CreateDeviceResponse, error) {
 	var out api.CreateDeviceResponse
 	err := c.Do(ctx, "POST", "/api/devices", req, &out)
+	return out, err
+}
+
+// SetBoard registers (or, with a zero board, clears) an LED board's
+// controller, size and colours.
+func (c *Client) SetBoard(ctx context.Context, id string, b fleet.Board) (api.DeviceView, error) {
+	var out api.DeviceView
+	err := c.Do(ctx, "PUT", "/api/devices/"+url.PathEscape(id)+"/board", b, &out)
 	return out, err
 }
 

@@ -68,3 +68,47 @@ func TestScheduleAddAsOperatorSaysDraft(t *testing.T) {
 		t.Fatalf("an operator's draft was published: %+v %v", set.Schedules, err)
 	}
 }
+
+// lawpointctl registers a board at enrolment and changes or clears it.
+func TestDeviceBoardCommands(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "fleet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	reg := fleet.NewRegistry(st)
+	srv := httptest.NewServer(api.New(api.Config{Registry: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer srv.Close()
+	pw, _ := reg.CreateStaff(ctx, "admin", fleet.StaffAdmin)
+	tok, _, err := reg.Login(ctx, "admin", pw, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		cli := &client.CLI{Out: &out, Err: &errb, Getenv: func(k string) string {
+			return map[string]string{"LAWPOINT_URL": srv.URL, "LAWPOINT_TOKEN": tok}[k]
+		}, ConfigFile: filepath.Join(t.TempDir(), "c.json")}
+		code := cli.Run(ctx, args)
+		return out.String(), errb.String(), code
+	}
+	if o, e, code := run("device", "enroll", "--id", "led-baxia", "--kind", "led", "--region", "仙游县/榜头镇/坝下村", "--board", "BX-5E2 128x32"); code != 0 {
+		t.Fatalf("enroll: %d %s %s", code, o, e)
+	}
+	if d, _ := reg.Device(ctx, "led-baxia"); d.Board.String() != "bx-5e2/128x32/dual" {
+		t.Fatalf("enrolled board: %+v", d.Board)
+	}
+	if o, e, code := run("device", "board", "led-baxia", "bx-5k1/64x16/single"); code != 0 || !strings.Contains(o, "已登记 led-baxia 的屏幕参数：bx-5k1/64x16/single") {
+		t.Fatalf("board: %d %s %s", code, o, e)
+	}
+	if _, e, code := run("device", "board", "led-baxia", "bx-5k1/640x16"); code != 1 || !strings.Contains(e, "屏幕尺寸须在") {
+		t.Fatalf("oversized board: %d %s", code, e)
+	}
+	if o, e, code := run("device", "board", "led-baxia", "--clear"); code != 0 || !strings.Contains(o, "已清除 led-baxia 的屏幕参数登记") {
+		t.Fatalf("clear: %d %s %s", code, o, e)
+	}
+	if d, _ := reg.Device(ctx, "led-baxia"); !d.Board.IsZero() {
+		t.Fatalf("board not cleared: %+v", d.Board)
+	}
+}
