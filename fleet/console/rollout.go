@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"lawpoint/content"
@@ -203,6 +204,9 @@ func (c *Console) rolloutTarget(ctx context.Context, r *http.Request, acct fleet
 			return nil, nil, "", "", fleet.ErrNotFound
 		}
 		n := set.Notices[i]
+		if !seesNotice(acct, n) {
+			return nil, nil, "", "", &outsideScope{"notice " + n.ID, strings.Join(n.Regions, ",")}
+		}
 		devs, reached, err = c.noticeRollout(ctx, n, all, acct)
 		return devs, reached, "紧急通知 " + n.ID, "/notices/" + n.ID, err
 	}
@@ -212,6 +216,9 @@ func (c *Console) rolloutTarget(ctx context.Context, r *http.Request, acct fleet
 			return nil, nil, "", "", fleet.ErrNotFound
 		}
 		sc := set.Schedules[i]
+		if !visibleTo(acct, sc.Target) {
+			return nil, nil, "", "", &outsideScope{sc.ID, scheduleRegion(sc)}
+		}
 		hist, err := c.store.ContentHistory(ctx, fleet.RecordSchedule, id)
 		if err != nil || len(hist) == 0 {
 			return nil, nil, "", "", fleet.ErrNotFound
@@ -221,7 +228,7 @@ func (c *Console) rolloutTarget(ctx context.Context, r *http.Request, acct fleet
 				devs = append(devs, d)
 			}
 		}
-		return devs, issuedSince(hist[len(hist)-1].Created), "排期 " + sc.ID, "/schedules/" + sc.ID, nil
+		return devs, issuedSince(hist[len(hist)-1].Created), "排期 " + sc.ID, "/schedules", nil
 	}
 	return nil, nil, "", "", fleet.ErrNotFound
 }
@@ -289,7 +296,17 @@ func (c *Console) rolloutJSON(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	writeJSON(w, http.StatusOK, s)
 }
 
+// outsideScope is a notice or schedule outside an operator's township.
+type outsideScope struct{ target, region string }
+
+func (e *outsideScope) Error() string { return e.target + " is outside the account's township" }
+
 func (c *Console) rolloutError(w http.ResponseWriter, r *http.Request, rc *reqCtx, err error) {
+	var out *outsideScope
+	if errors.As(err, &out) {
+		c.deny(w, r, rc, out.target, out.region, "该通知或排期不在您所属乡镇，不能查看它的发布进度。")
+		return
+	}
 	if errors.Is(err, fleet.ErrNotFound) {
 		c.errorPage(w, r, rc, http.StatusNotFound, "找不到", "没有这条通知或排期。")
 		return

@@ -394,6 +394,9 @@ type draftRow struct {
 	Conflicts []content.Conflict
 	Problem   string
 	Plays     string // the programme's name, items and seconds (approval page)
+	// Replaces is the stored schedule of the same ID the draft would
+	// replace, described ("" when the ID is new).
+	Replaces string
 }
 
 type schedulesData struct {
@@ -530,6 +533,12 @@ func (c *Console) draftRowOf(ctx context.Context, dr fleet.ScheduleDraft, check 
 				row.Plays = programmeText(set.Programmes[i], itemIndex(set, c.now()))
 			}
 		}
+		problem, replaces := c.draftReplaces(ctx, dr)
+		if problem != "" {
+			row.Problem = problem
+			return row
+		}
+		row.Replaces = replaces
 		rep, err := c.cfg.Library.CheckSchedule(ctx, row.Schedule)
 		if err != nil {
 			row.Problem = fleet.StaffMessage(err)
@@ -543,6 +552,26 @@ func (c *Console) draftRowOf(ctx context.Context, dr fleet.ScheduleDraft, check 
 		}
 	}
 	return row
+}
+
+// draftReplaces looks at the schedule stored under the draft's ID now: a
+// draft may replace only a schedule its author could still change (the
+// county may have written one under that ID since, or moved its target);
+// otherwise the draft cannot be approved (problem). replaces describes the
+// schedule it would replace.
+func (c *Console) draftReplaces(ctx context.Context, dr fleet.ScheduleDraft) (problem, replaces string) {
+	old, ok, err := c.findSchedule(ctx, dr.ScheduleID)
+	if err != nil {
+		return fleet.StaffMessage(err), ""
+	}
+	if !ok {
+		return "", ""
+	}
+	author, err := c.accounts.Store().Account(ctx, dr.Author)
+	if err != nil || !mayChange(author, old.Target) {
+		return "编号“" + dr.ScheduleID + "”现在是一个超出提交人乡镇的排期（" + targetText(old.Target) + "），不能用这个草稿替换它；请退回草稿，请提交人换一个编号。", ""
+	}
+	return "", fmt.Sprintf("将替换现有排期“%s”：%s，%s，优先级%d", old.ID, targetText(old.Target), whenText(old), old.Priority)
 }
 
 // draftsPage is the administrators' approval page: pending drafts with

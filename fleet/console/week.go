@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -47,6 +48,25 @@ func (c *Console) weekPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		c.deny(w, r, rc, "week", region, "只能查看本乡镇的排期。")
 		return
 	}
+	want := trimmed(r, "device")
+	if want != "" {
+		// A device outside the region asked for: its own region, if the
+		// account may see it (403, audited, if not).
+		dv, err := c.cfg.Registry.Device(ctx, want)
+		switch {
+		case errors.Is(err, fleet.ErrNotFound) || fleet.ValidateDeviceID(want) != nil:
+			c.errorPage(w, r, rc, http.StatusNotFound, "设备不存在", "没有编号为“"+want+"”的设备。")
+			return
+		case err != nil:
+			c.internal(w, r, rc, err)
+			return
+		case !rc.acct.CanSee(dv.Region):
+			c.deny(w, r, rc, want, dv.Region, "该设备不属于您所在的乡镇，不能查看它的排期。")
+			return
+		case !fleet.RegionWithin(dv.Region, region):
+			region = dv.Region
+		}
+	}
 	devs, err := c.cfg.Registry.Devices(ctx, fleet.Filter{Region: region})
 	if err != nil {
 		c.internal(w, r, rc, err)
@@ -64,23 +84,29 @@ func (c *Console) weekPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	for _, dv := range devs {
 		d.Devices = append(d.Devices, option{dv.ID, dv.ID + "（" + dv.Region + "）"})
 	}
-	want := trimmed(r, "device")
 	i := slices.IndexFunc(devs, func(dv fleet.Device) bool { return dv.ID == want })
-	if want != "" && i < 0 {
-		c.errorPage(w, r, rc, http.StatusNotFound, "设备不存在", "该区域内没有这台设备，或您无权查看。")
-		return
-	}
 	if len(devs) == 0 {
 		d.None = true
 		c.page(w, r, rc, http.StatusOK, "week", "排期周视图", "schedules", d)
 		return
 	}
-	d.Device = devs[max(i, 0)]
 	comp, err := c.compiled(ctx)
 	if err != nil {
 		c.internal(w, r, rc, err)
 		return
 	}
+	if i < 0 {
+		// No device asked for: the one most schedules target (the first
+		// in ID order among equals), so the view shows the region's
+		// schedules rather than a kiosk playing only its fallback.
+		best := -1
+		for k, dv := range devs {
+			if n := len(comp.Targeted(fleet.ContentDevice(dv))); n > best {
+				i, best = k, n
+			}
+		}
+	}
+	d.Device = devs[i]
 	plan := comp.Plan(fleet.ContentDevice(d.Device), monday, 7*24*time.Hour)
 	for k := range 7 {
 		day := monday.AddDate(0, 0, k)
