@@ -294,7 +294,11 @@ func previewError(spec boardSpec, t content.Text, err error) string {
 	}
 	var me *render.MissingGlyphsError
 	if errors.As(err, &me) {
-		return "有的字无法显示，请换用常用字：" + err.Error()
+		s := make([]string, len(me.Runes))
+		for i, r := range me.Runes {
+			s[i] = fmt.Sprintf("“%c”（U+%04X）", r, r)
+		}
+		return fmt.Sprintf("%s 的屏用的字体里没有这些字：%s。请换用常用字或删去这些字。", spec.Model.Label, strings.Join(s, "、"))
 	}
 	return "无法生成预览：" + err.Error()
 }
