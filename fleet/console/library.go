@@ -241,6 +241,12 @@ type preview struct {
 	Width   int      `json:"width"`  // of each image, pixels
 	Height  int      `json:"height"` // of each image, pixels
 	Scroll  bool     `json:"scroll"`
+	// For the page's motion demo: dots per second a scroll moves
+	// (approximate: the card's firmware sets the real pace) and seconds a
+	// page stays.
+	DotsPerSecond int     `json:"dots_per_second"`
+	StaySeconds   float64 `json:"stay_seconds"`
+	Scale         int     `json:"scale"` // image pixels per dot
 }
 
 // pagesFor renders text exactly as the board would show it: the driver's
@@ -303,6 +309,22 @@ func previewError(spec boardSpec, t content.Text, err error) string {
 	return "无法生成预览：" + err.Error()
 }
 
+// demoPace is the motion of the preview's demo: a scroll's speed in dots
+// per second (content speed 1 slowest … 8 fastest, 0 the board's default;
+// an approximation of the card's pace, which its firmware sets) and how
+// long each page stays (display.DefaultStay unless the text says).
+func demoPace(t content.Text) (dotsPerSecond int, stay float64) {
+	speed := t.Speed
+	if speed < 1 || speed > 8 {
+		speed = 4
+	}
+	stay = display.DefaultStay.Seconds()
+	if t.StaySeconds > 0 {
+		stay = float64(t.StaySeconds)
+	}
+	return 8 * speed, stay
+}
+
 // scaleFor picks how many pixels a dot takes in the page's preview.
 func scaleFor(w int) int { return max(3, min(8, 640/max(w, 1))) }
 
@@ -321,8 +343,9 @@ func (c *Console) previews(ctx context.Context, f msgForm, t content.Text, targe
 			p.Error = previewError(v.Spec, t, err)
 		} else {
 			s := scaleFor(v.Spec.W)
-			p.Width, p.Height = v.Spec.W*s, v.Spec.H*s
+			p.Width, p.Height, p.Scale = v.Spec.W*s, v.Spec.H*s, s
 			p.Scroll = t.Effect == content.EffectContinuous || t.Effect == content.EffectScrollLeft
+			p.DotsPerSecond, p.StaySeconds = demoPace(t)
 			for i := range pages {
 				p.Pages = append(p.Pages, f.previewURL(v.Spec, i, s))
 			}

@@ -289,6 +289,24 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	br.screenshot("library-preview")
 	checkPreviewPNG(t, br, base, src, wantMsg)
+
+	// As a running text (跑马灯) the preview offers a demo that moves the
+	// pages through a window the board's size.
+	br.fill(map[string]string{"#effect": "continuous_left"})
+	br.waitJS(`!!document.querySelector("#previews .led-demo button")`, 30*time.Second, "the 播放演示 button")
+	br.eval(`document.querySelector("#previews .led-demo button").click()`)
+	br.waitJS(`(() => { const v = document.querySelector("#previews .led-demo-view"); return !!v && !v.hidden && v.getBoundingClientRect().width > 0 })()`,
+		10*time.Second, "the demo window")
+	first := br.evalString(`getComputedStyle(document.querySelector("#previews .led-demo-strip")).transform`)
+	br.waitJS(`getComputedStyle(document.querySelector("#previews .led-demo-strip")).transform !== `+js(first),
+		10*time.Second, "the demo strip moving")
+	if w, still := br.evalString(`String(document.querySelector("#previews .led-demo-view").getBoundingClientRect().width)`),
+		br.evalString(`String(document.querySelector("#previews figure img.led").getBoundingClientRect().width)`); w != still {
+		t.Errorf("the demo window is %s px wide, the still page %s px", w, still)
+	}
+	br.screenshot("library-preview-demo")
+	br.fill(map[string]string{"#effect": "static"})
+	br.waitJS(`!document.querySelector("#previews .led-demo")`, 30*time.Second, "the static preview again")
 	br.submit(`document.querySelector("button[name=action][value=save]").click()`, "save the message")
 	if got := br.text(); !strings.Contains(br.url(), "/library") || !strings.Contains(got, itemID) {
 		t.Fatalf("saving the message did not lead to the library listing it (%s):\n%s", br.url(), got)

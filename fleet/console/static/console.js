@@ -52,6 +52,7 @@
           e.textContent = p.error;
           div.appendChild(e);
         }
+        if (p.pages.length > 1 || p.scroll) { div.appendChild(demo(p)); }
         p.pages.forEach(function (src, i) {
           var fig = document.createElement("figure");
           var img = document.createElement("img");
@@ -63,6 +64,55 @@
         });
         box.appendChild(div);
       });
+    };
+    // demo plays the pages as the board does, in a window the board's
+    // size: a scroll moves the pages through it from the right (at an
+    // approximate pace: the card's firmware sets the real one); other
+    // effects show the pages in turn, each for its stay time.
+    var demo = function (p) {
+      var wrap = document.createElement("div");
+      wrap.className = "led-demo";
+      var btn = document.createElement("button");
+      btn.type = "button"; btn.className = "small"; btn.textContent = "播放演示";
+      var view = document.createElement("div");
+      view.className = "led-demo-view"; view.hidden = true;
+      var strip = document.createElement("div");
+      strip.className = "led-demo-strip";
+      p.pages.forEach(function (src) {
+        var img = document.createElement("img");
+        img.className = "led"; img.src = src; img.width = p.width; img.height = p.height; img.alt = "";
+        strip.appendChild(img);
+      });
+      view.appendChild(strip);
+      var anim = null;
+      btn.addEventListener("click", function () {
+        if (anim) { anim.cancel(); anim = null; view.hidden = true; btn.textContent = "播放演示"; return; }
+        view.hidden = false; btn.textContent = "停止演示";
+        // The window takes the size the still pages have on screen (a
+        // narrow screen shrinks them), so the demo shows the same dots.
+        var still = wrap.parentNode.querySelector("figure img.led");
+        var w = still ? still.getBoundingClientRect().width : p.width;
+        var h = w * p.height / p.width;
+        view.style.width = w + "px"; view.style.height = h + "px";
+        strip.querySelectorAll("img").forEach(function (img) { img.style.width = w + "px"; img.style.height = h + "px"; });
+        var n = p.pages.length, frames, ms;
+        if (p.scroll) {
+          var travel = (n + 1) * w;
+          frames = [{ transform: "translateX(" + w + "px)" }, { transform: "translateX(" + (-n * w) + "px)" }];
+          ms = 1000 * travel / Math.max(1, p.dots_per_second * p.scale * w / p.width);
+          anim = strip.animate(frames, { duration: ms, iterations: Infinity, easing: "linear" });
+        } else {
+          frames = [];
+          for (var i = 0; i < n; i++) { frames.push({ transform: "translateX(" + (-i * w) + "px)", offset: i / n }); }
+          frames.push({ transform: "translateX(" + (-(n - 1) * w) + "px)", offset: 1 });
+          anim = strip.animate(frames, { duration: 1000 * n * p.stay_seconds, iterations: Infinity, easing: "steps(1, end)" });
+        }
+      });
+      wrap.appendChild(btn); wrap.appendChild(view);
+      var note = document.createElement("small");
+      note.textContent = p.scroll ? " 滚动速度为近似值，以屏上实际为准" : " 每页停留 " + p.stay_seconds + " 秒";
+      wrap.appendChild(note);
+      return wrap;
     };
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(update, 400); });
     form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(update, 100); });
