@@ -22,7 +22,11 @@ const (
 	AuditAccount        = "account"         // a staff account created or changed
 	AuditShowPersonal   = "show_personal"   // full phone numbers or names shown
 	AuditNoticeWithdraw = "notice_withdraw" // an emergency notice withdrawn
-	AuditDevice         = "device"          // a device's registry record changed (its LED board)
+	AuditDevice         = "device"          // a device registered, revoked, given an enrolment token, or its LED board or settings changed
+	// The adviser and booking actions; the console's adviser pages write
+	// the same values (fleet/console advisers.go), the API these.
+	AuditAdviser       = "adviser"        // an adviser added, or its profile, hours, leave, extra hours or calendar address changed
+	AuditBookingCancel = "booking_cancel" // a booking cancelled by staff
 )
 
 // Audit outcomes.

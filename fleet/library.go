@@ -219,7 +219,9 @@ func (l *Library) DeleteSchedule(ctx context.Context, author, id string) error {
 	})
 }
 
-// PutNotice adds or replaces an emergency notice.
+// PutNotice adds or replaces an emergency notice. It validates the set
+// only: a notice written by staff (console or API) is first put through
+// CheckNotice, the one set of notice rules, and stored as it returns it.
 func (l *Library) PutNotice(ctx context.Context, author string, n content.Notice) error {
 	return l.change(ctx, func(set *content.Set) ([]ContentRecord, error) {
 		if i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == n.ID }); i >= 0 {
@@ -273,16 +275,22 @@ func (l *Library) SetFallback(ctx context.Context, author, kind, programmeID str
 
 // CheckSchedule runs the authoring checks (content.Check) on the current
 // set with s added or replacing the schedule of the same ID, against the
-// fleet's active devices, without storing anything. Only conflicts that
-// involve s are returned.
+// fleet's active devices, without storing anything. Only the problems of
+// s (fields under schedules[ID] or, for an unusable ID, schedules[#i]) and
+// the conflicts that involve s are returned: a problem elsewhere in the set
+// (a notice whose region lost its last device, another schedule whose
+// devices were revoked) is not this schedule's. Storing still validates
+// the whole set (Library.change).
 func (l *Library) CheckSchedule(ctx context.Context, s content.Schedule) (content.Report, error) {
 	set, _, err := l.store.ContentSet(ctx)
 	if err != nil {
 		return content.Report{}, err
 	}
-	if i := slices.IndexFunc(set.Schedules, func(x content.Schedule) bool { return x.ID == s.ID }); i >= 0 {
-		set.Schedules[i] = s
+	at := slices.IndexFunc(set.Schedules, func(x content.Schedule) bool { return x.ID == s.ID })
+	if at >= 0 {
+		set.Schedules[at] = s
 	} else {
+		at = len(set.Schedules)
 		set.Schedules = append(set.Schedules, s)
 	}
 	devs, err := l.store.Devices(ctx, Filter{})
@@ -294,6 +302,15 @@ func (l *Library) CheckSchedule(ctx context.Context, s content.Schedule) (conten
 		cds[i] = ContentDevice(d)
 	}
 	rep := content.Check(set, cds, l.now(), 0)
+	prefixes := []string{"schedules[" + s.ID + "]", fmt.Sprintf("schedules[#%d]", at)}
+	rep.Problems = slices.DeleteFunc(rep.Problems, func(p *content.FieldError) bool {
+		return !slices.ContainsFunc(prefixes, func(pre string) bool {
+			return p.Field == pre || strings.HasPrefix(p.Field, pre+".")
+		})
+	})
+	if len(rep.Problems) == 0 {
+		rep.Problems = nil
+	}
 	rep.Conflicts = slices.DeleteFunc(rep.Conflicts, func(c content.Conflict) bool {
 		return c.Schedules[0] != s.ID && c.Schedules[1] != s.ID
 	})

@@ -68,7 +68,9 @@ func VerifyStaffPassword(hash, password string) bool {
 }
 
 // CreateStaff creates a staff account with a random password, returned
-// once for the person to change at first login.
+// once. It does not mark the password to be changed (tests and tools sign
+// in with it through the API); lawpoint-fleet init does, with
+// Accounts.RequireChange, and accounts made in the console always are.
 func (r *Registry) CreateStaff(ctx context.Context, username string, role StaffRole) (password string, err error) {
 	username = strings.TrimSpace(username)
 	if username == "" || utf8.RuneCountInString(username) > 64 || !printable(username) {
@@ -94,7 +96,10 @@ const (
 // Login checks a staff member's password and opens a session. It returns
 // the bearer token (shown once; only its SHA-256 is stored) and when it
 // expires. ttl <= 0 means DefaultSessionTTL. Unknown users and wrong
-// passwords fail alike with ErrBadCredentials.
+// passwords fail alike with ErrBadCredentials; a disabled account fails
+// with ErrAccountDisabled whatever the password (answer it as
+// ErrBadCredentials); an account whose password was set by someone else
+// fails, with the right password only, with ErrPasswordChangeRequired.
 func (r *Registry) Login(ctx context.Context, username, password string, ttl time.Duration) (token string, expires time.Time, err error) {
 	if ttl <= 0 {
 		ttl = DefaultSessionTTL
@@ -102,7 +107,7 @@ func (r *Registry) Login(ctx context.Context, username, password string, ttl tim
 	if ttl > MaxSessionTTL {
 		return "", time.Time{}, invalidField("ttl_hours", "a session lasts at most 90 days", "登录有效期最长90天")
 	}
-	st, err := r.store.Staff(ctx, strings.TrimSpace(username))
+	st, state, err := r.staffWithState(ctx, strings.TrimSpace(username))
 	if errors.Is(err, ErrNotFound) {
 		VerifyStaffPassword(dummyStaffHash(), password)
 		return "", time.Time{}, ErrBadCredentials
@@ -110,8 +115,14 @@ func (r *Registry) Login(ctx context.Context, username, password string, ttl tim
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("login: %w", err)
 	}
-	if !VerifyStaffPassword(st.Hash, password) {
+	ok := VerifyStaffPassword(st.Hash, password)
+	switch {
+	case state.Disabled:
+		return "", time.Time{}, ErrAccountDisabled
+	case !ok:
 		return "", time.Time{}, ErrBadCredentials
+	case state.MustChange:
+		return "", time.Time{}, ErrPasswordChangeRequired
 	}
 	now := r.now()
 	token = "lps_" + NewSecret()
@@ -119,14 +130,40 @@ func (r *Registry) Login(ctx context.Context, username, password string, ttl tim
 	if err := r.store.CreateSession(ctx, s); err != nil {
 		return "", time.Time{}, fmt.Errorf("login: %w", err)
 	}
+	// A reset or a disabling that committed while the password was being
+	// checked revoked every token but could not see this one.
+	again, state, err := r.staffWithState(ctx, st.Username)
+	if err != nil || state.Disabled || state.MustChange || again.Hash != st.Hash {
+		_ = r.store.DeleteSession(ctx, s.Hash)
+		switch {
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return "", time.Time{}, fmt.Errorf("login: %w", err)
+		case state.Disabled:
+			return "", time.Time{}, ErrAccountDisabled
+		}
+		return "", time.Time{}, ErrBadCredentials
+	}
 	return token, s.Expires, nil
+}
+
+// staffWithState reads a staff account and, when the store keeps account
+// states (fleet/sqlitestore does), its state.
+func (r *Registry) staffWithState(ctx context.Context, username string) (Staff, AccountState, error) {
+	as, ok := r.store.(AccountStore)
+	if !ok {
+		st, err := r.store.Staff(ctx, username)
+		return st, AccountState{}, err
+	}
+	a, state, err := as.AccountWithState(ctx, username)
+	return Staff{Username: a.Username, Hash: a.Hash, Role: a.Role, Created: a.Created}, state, err
 }
 
 // dummyStaffHash is checked for unknown users so the answer takes as long.
 var dummyStaffHash = sync.OnceValue(func() string { return HashStaffPassword(NewSecret()) })
 
 // SessionStaff returns the staff account of a bearer token;
-// ErrUnauthorized if the token is unknown or expired.
+// ErrUnauthorized if the token is unknown or expired, or its account is
+// gone or disabled.
 func (r *Registry) SessionStaff(ctx context.Context, token string) (Staff, error) {
 	if token == "" {
 		return Staff{}, ErrUnauthorized
@@ -135,8 +172,8 @@ func (r *Registry) SessionStaff(ctx context.Context, token string) (Staff, error
 	if err != nil {
 		return Staff{}, err
 	}
-	st, err := r.store.Staff(ctx, s.Username)
-	if errors.Is(err, ErrNotFound) {
+	st, state, err := r.staffWithState(ctx, s.Username)
+	if errors.Is(err, ErrNotFound) || err == nil && state.Disabled {
 		return Staff{}, ErrUnauthorized
 	}
 	return st, err

@@ -84,17 +84,21 @@ wait_for "$DATA/agent.log" "lawpoint-led running" "the LED agent"
 
 cat <<MSG
 lawpoint is running (Ctrl-C stops everything):
-  staff console    http://$HTTP/       (sign in with the admin account and password in $DATA/admin.txt)
+  staff console    http://$HTTP/       (sign in with the admin account and one-time password in $DATA/admin.txt;
+                   the first sign-in asks you to choose the admin's own password before anything else)
   fleet API        http://$HTTP/api/
   MQTT broker      mqtt://$MQTT
   virtual board    $port  (BX-5E2 128x32, device $DEVICE, 仙游县/榜头镇/坝下村)
   what it shows    $DATA/board.png   (refreshed on every change; log: $DATA/board.log)
   logs             $DATA/fleet.log  $DATA/agent.log
-  staff token      $DATA/staff.token
+  staff token      $DATA/ctl/lawpointctl/config.json   (after \`lawpointctl login\` below)
 
-Change what the board shows (paste into another shell, in $(pwd)):
+Change what the board shows (paste into another shell, in $(pwd)). The API takes the admin
+only once it has its own password: sign in to the console first, then log lawpointctl in with it:
 
-  export LAWPOINT_URL=http://$HTTP LAWPOINT_TOKEN=\$(cat $DATA/staff.token)
+  export LAWPOINT_URL=http://$HTTP XDG_CONFIG_HOME=$DATA/ctl
+  $BIN/lawpointctl login    # asks for the admin's new password and keeps the token in $DATA/ctl
+  export LAWPOINT_TOKEN=\$(sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' $DATA/ctl/lawpointctl/config.json)
   $BIN/lawpointctl content add --id bangtou-tingdian --text "榜头镇通知：明天8点至12点停电检修" --programme bangtou-tongzhi --seconds 10
   $BIN/lawpointctl schedule add --id bangtou-tongzhi --programme bangtou-tongzhi --priority 100 --region 仙游县/榜头镇 --kind led --always
   $BIN/lawpointctl status

@@ -1,6 +1,7 @@
 // Command lawpoint-fleet is the county service: `init` creates a data
 // folder, `serve` runs the fleet (on the embedded MQTT broker or an external
-// one), `export-mosquitto` writes Mosquitto's password and ACL files.
+// one), `export-mosquitto` writes Mosquitto's password and ACL files,
+// `reset-admin` gives an administrator a new one-time password.
 // See docs/FLEET.md.
 package main
 
@@ -26,6 +27,7 @@ const usage = `usage:
   lawpoint-fleet init  --data DIR [--host NAME]... [--admin NAME]
   lawpoint-fleet serve --data DIR [--mqtt ADDR] [--mqtts ADDR] [--http ADDR] [--broker mqtt://HOST:PORT] [--device-mqtt-url URL]
   lawpoint-fleet export-mosquitto --data DIR --out DIR
+  lawpoint-fleet reset-admin --data DIR [--user NAME]
   lawpoint-fleet demo  --data DIR [--out TOKENS.json]
   lawpoint-fleet sim --phase setup -n N (--data DIR | --fleet URL --token T)
   lawpoint-fleet sim --phase converge|reconnect -n N --fleet URL --mqtt HOST:PORT [--fleet-pid PID] [--ramp R] [--verify sig|full] ...
@@ -46,6 +48,8 @@ func main() {
 		err = runServe(ctx, os.Args[2:])
 	case "export-mosquitto":
 		err = runExport(ctx, os.Args[2:])
+	case "reset-admin":
+		err = runResetAdmin(ctx, os.Args[2:])
 	case "demo":
 		err = runDemo(ctx, os.Args[2:])
 	case "sim":
@@ -84,10 +88,34 @@ func runInit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := server.RequirePasswordChange(ctx, *data, res.Admin); err != nil {
+		return err
+	}
 	fmt.Printf("已初始化县级服务数据目录：%s\n", *data)
 	fmt.Printf("管理员账号：%s\n", res.Admin)
-	fmt.Printf("管理员初始密码（只显示这一次，请立即记下并在首次登录后修改）：%s\n", res.AdminPassword)
+	fmt.Printf("管理员初始密码（只显示这一次，请立即记下；首次登录管理控制台时须先修改密码）：%s\n", res.AdminPassword)
 	fmt.Printf("内容签名公钥（配置到每台设备）：%s  (key id %s)\n", res.PublicKey, res.SigningKeyID)
+	return nil
+}
+
+// runResetAdmin is for the server operator who lost the last administrator
+// password; it works while the fleet is stopped or running.
+func runResetAdmin(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("reset-admin", flag.ContinueOnError)
+	data := fs.String("data", "", "data folder made by init (required)")
+	user := fs.String("user", "admin", "the administrator account to reset")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := server.ResetAdmin(ctx, *data, *user)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("已重置县级管理员 %s 的密码；该账号原有的控制台登录和 API 令牌已全部失效。\n", res.Username)
+	if res.Enabled {
+		fmt.Println("该账号原已停用，现已重新启用。")
+	}
+	fmt.Printf("新的一次性密码（只显示这一次，请立即记下；登录管理控制台后须先修改密码）：%s\n", res.Password)
 	return nil
 }
 

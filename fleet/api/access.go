@@ -130,16 +130,6 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, region, why string
 		Msg: "forbidden: the account's role or township does not allow this (see docs/FLEET.md, API roles)", Zh: why})
 }
 
-// record writes an audit row for the request's account and address.
-func (s *Server) record(r *http.Request, e fleet.AuditEntry) {
-	if s.audit == nil {
-		return
-	}
-	acct := staffOf(r)
-	e.Actor, e.Role, e.Address = acct.Username, acct.Role, clientIP(r)
-	_ = s.audit.Record(r.Context(), e)
-}
-
 // regionScope reads a region filter for the account: empty means the
 // operator's township (everything for others); a region the account may
 // not see is refused (403, audited) and ok is false.

@@ -168,9 +168,10 @@ func statusOf(code string) int {
 // logged (rate-limited) and answered with a generic 500.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
-		ps content.Problems
-		fe *fleet.FieldError
-		e  *fleet.Error
+		ps  content.Problems
+		fes fleet.FieldErrors
+		fe  *fleet.FieldError
+		e   *fleet.Error
 	)
 	body := ErrorBody{}
 	status := http.StatusInternalServerError
@@ -180,6 +181,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		body = ErrorBody{Code: "invalid", Error: ps.Error(), Message: ps[0].Message, Field: ps[0].Field}
 		for _, p := range ps {
 			body.Problems = append(body.Problems, ProblemBody{Field: p.Field, Error: p.Problem + "; " + p.Fix, Message: p.Message})
+		}
+	case errors.As(err, &fes) && len(fes) > 0:
+		// Every field's problem (a notice's text, regions and expiry).
+		status = statusOf(fes[0].Err.Code)
+		body = ErrorBody{Code: fes[0].Err.Code, Error: fes.Error(), Message: fes[0].Err.Zh, Field: fes[0].Field}
+		for _, f := range fes {
+			body.Problems = append(body.Problems, ProblemBody{Field: f.Field, Error: f.Err.Msg, Message: f.Err.Zh})
 		}
 	case errors.As(err, &fe):
 		status = statusOf(fe.Err.Code)

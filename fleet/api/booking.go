@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -195,10 +196,16 @@ func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &fleet.FieldError{Field: "id", Err: &fleet.Error{Code: "invalid", Msg: "invalid input: id differs from the URL", Zh: "编号与地址中的编号不一致"}})
 		return
 	}
+	prev, _, err := h.b.Adviser(r.Context(), a.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fleet.ErrNotFound) {
+		h.fail(w, r, err)
+		return
+	}
 	if acct := staffOf(r); !acct.Admin() {
-		old, _, err := h.b.Adviser(r.Context(), a.ID)
+		old := prev
 		switch {
-		case errors.Is(err, fleet.ErrNotFound):
+		case !exists:
 			// A new adviser: as in the console, an operator adds one
 			// whose villages and regions all lie in their township; a
 			// county-wide one (no regions) is the county's.
@@ -208,9 +215,6 @@ func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			old = fleet.Adviser{Own: a.Own, Serves: a.Serves}
-		case err != nil:
-			h.fail(w, r, err)
-			return
 		}
 		oldRegs := adviserRegions(old)
 		if !acct.SeesAny(oldRegs) {
@@ -229,11 +233,18 @@ func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
 		// sending it back keeps the stored one (the console's rule too).
 		a.Phone = fleet.KeepMaskedPhone(a.Phone, old.Phone)
 	}
-	a, err := h.b.PutAdviser(r.Context(), a)
+	a, err = h.b.PutAdviser(r.Context(), a)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	e := fleet.AuditEntry{Action: fleet.AuditAdviser, Target: "adviser " + a.ID, Region: strings.Join(adviserRegions(a), ","),
+		Summary: fmt.Sprintf("%s添加%s %s（%s）", viaAPI, fleet.AdviserKindName(a.Kind), a.Name, a.ID), After: adviserAudit(a)}
+	if exists {
+		e.Summary = fmt.Sprintf("%s修改%s %s（%s）的信息、工作时间和预约设置", viaAPI, fleet.AdviserKindName(a.Kind), a.Name, a.ID)
+		e.Before = adviserAudit(prev)
+	}
+	h.s.record(r, e)
 	h.s.log.Info("adviser stored", "adviser", a.ID, "by", staffOf(r).Username)
 	writeJSON(w, http.StatusOK, a)
 }
@@ -247,7 +258,8 @@ type ExceptionRequest struct {
 }
 
 func (h *bookingAPI) addException(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := h.adviserFor(w, r, true); !ok {
+	a, _, ok := h.adviserFor(w, r, true)
+	if !ok {
 		return
 	}
 	var req ExceptionRequest
@@ -255,21 +267,25 @@ func (h *bookingAPI) addException(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	e, err := h.b.AddException(r.Context(), fleet.Exception{AdviserID: r.PathValue("id"), Kind: req.Kind, From: req.From, To: req.To, Note: req.Note})
+	e, err := h.b.AddException(r.Context(), fleet.Exception{AdviserID: a.ID, Kind: req.Kind, From: req.From, To: req.To, Note: req.Note})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.s.record(r, fleet.AuditEntry{Action: fleet.AuditAdviser, Target: "adviser " + a.ID, Region: strings.Join(adviserRegions(a), ","),
+		Summary: fmt.Sprintf("%s为 %s 添加%s：%s 至 %s", viaAPI, a.Name, exceptionName(e.Kind), beijing(e.From), beijing(e.To)),
+		After:   auditJSON(e)})
 	writeJSON(w, http.StatusCreated, e)
 }
 
 func (h *bookingAPI) deleteException(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := h.adviserFor(w, r, true); !ok {
+	a, exc, ok := h.adviserFor(w, r, true)
+	if !ok {
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("eid"), 10, 64)
 	if err == nil {
-		err = h.b.DeleteException(r.Context(), r.PathValue("id"), id)
+		err = h.b.DeleteException(r.Context(), a.ID, id)
 	} else {
 		err = fleet.ErrNotFound
 	}
@@ -277,6 +293,13 @@ func (h *bookingAPI) deleteException(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	e := fleet.AuditEntry{Action: fleet.AuditAdviser, Target: "adviser " + a.ID, Region: strings.Join(adviserRegions(a), ","),
+		Summary: fmt.Sprintf("%s删除 %s 的一条请假或加班（#%d）", viaAPI, a.Name, id)}
+	if i := slices.IndexFunc(exc, func(x fleet.Exception) bool { return x.ID == id }); i >= 0 {
+		e.Summary = fmt.Sprintf("%s删除 %s 的一条%s（%s 至 %s）", viaAPI, a.Name, exceptionName(exc[i].Kind), beijing(exc[i].From), beijing(exc[i].To))
+		e.Before = auditJSON(exc[i])
+	}
+	h.s.record(r, e)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }
 
@@ -288,14 +311,17 @@ type CalendarToken struct {
 }
 
 func (h *bookingAPI) rotateCalendar(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := h.adviserFor(w, r, true); !ok {
+	a, _, ok := h.adviserFor(w, r, true)
+	if !ok {
 		return
 	}
-	tok, err := h.b.RotateCalendarToken(r.Context(), r.PathValue("id"))
+	tok, err := h.b.RotateCalendarToken(r.Context(), a.ID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.s.record(r, fleet.AuditEntry{Action: fleet.AuditAdviser, Target: "adviser " + a.ID, Region: strings.Join(adviserRegions(a), ","),
+		Summary: fmt.Sprintf("%s为 %s 重新生成日历订阅地址（原地址失效）", viaAPI, a.Name)})
 	path := "/calendar/" + tok + ".ics"
 	scheme := "http"
 	if r.TLS != nil {
@@ -516,17 +542,17 @@ func (h *bookingAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *bookingAPI) staffCancel(w http.ResponseWriter, r *http.Request) {
+	var b fleet.Booking
+	err := h.b.Store().BookingRead(r.Context(), func(tx fleet.BookingTx) error {
+		var err error
+		b, err = tx.BookingByCode(fleet.NormalizeCode(r.PathValue("code")))
+		return err
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	if acct := staffOf(r); !acct.Admin() {
-		var b fleet.Booking
-		err := h.b.Store().BookingRead(r.Context(), func(tx fleet.BookingTx) error {
-			var err error
-			b, err = tx.BookingByCode(fleet.NormalizeCode(r.PathValue("code")))
-			return err
-		})
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
 		if !acct.CanSee(b.Region) {
 			h.s.deny(w, r, b.Region, "该预约不在您所属乡镇。")
 			return
@@ -536,13 +562,17 @@ func (h *bookingAPI) staffCancel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := h.b.StaffCancel(r.Context(), r.PathValue("code"))
+	after, err := h.b.StaffCancel(r.Context(), b.Code)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.s.log.Info("booking cancelled by staff", "code", b.Code, "by", staffOf(r).Username)
-	writeJSON(w, http.StatusOK, bookingView(b, false))
+	// The booking's code, time and adviser; never the villager's phone or name.
+	h.s.record(r, fleet.AuditEntry{Action: fleet.AuditBookingCancel, Target: "booking " + after.Code, Region: after.Region,
+		Summary: fmt.Sprintf("%s取消预约 %s（%s，顾问 %s，%s）", viaAPI, after.Code, beijing(after.SlotStart), after.AdviserID, fleet.ServiceName(after.Service)),
+		Before:  "status=" + b.Status, After: "status=" + after.Status})
+	h.s.log.Info("booking cancelled by staff", "code", after.Code, "by", staffOf(r).Username)
+	writeJSON(w, http.StatusOK, bookingView(after, false))
 }
 
 // BookingSettings is the body and answer of /api/booking/settings.
@@ -565,10 +595,22 @@ func (h *bookingAPI) putSettings(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	before, err := h.b.MeetingTemplate(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	if err := h.b.SetMeetingTemplate(r.Context(), req.MeetingURLTemplate); err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	after, err := h.b.MeetingTemplate(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.s.record(r, fleet.AuditEntry{Action: fleet.AuditContent, Target: "booking settings",
+		Summary: viaAPI + "修改视频咨询会议地址模板", Before: before, After: after})
 	h.getSettings(w, r)
 }
 
@@ -587,10 +629,24 @@ func (h *bookingAPI) putCategories(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if _, err := h.b.SetCategories(r.Context(), req.Categories); err != nil {
+	before, _, err := h.b.Categories(r.Context())
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	rev, err := h.b.SetCategories(r.Context(), req.Categories)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	after, _, err := h.b.Categories(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.s.record(r, fleet.AuditEntry{Action: fleet.AuditContent, Target: "categories",
+		Summary: fmt.Sprintf("%s修改一体机取号的服务类别（%d 类，第%d版）", viaAPI, len(after), rev),
+		Before:  auditJSON(before), After: auditJSON(after)})
 	h.s.log.Info("queue categories changed", "categories", len(req.Categories), "by", staffOf(r).Username)
 	h.getCategories(w, r)
 }
@@ -739,3 +795,11 @@ func (h *bookingAPI) kioskReschedule(w http.ResponseWriter, r *http.Request, dev
 // Bookings returns the booking service the API serves (nil if the store
 // has none), so the server can run its projection loop.
 func (s *Server) Bookings() *fleet.Bookings { return s.cfg.Bookings }
+
+// exceptionName is the Chinese name of an adviser's exception kind.
+func exceptionName(kind string) string {
+	if kind == fleet.ExceptionExtra {
+		return "加班"
+	}
+	return "请假"
+}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,16 +40,45 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Sign-ins are audited as the console's: refused by the limit
+	// (denied), wrong name or password (failed), signed in (ok).
+	user := clipName(strings.TrimSpace(req.Username))
 	if !s.loginLimit.allow("ip:"+clientIP(r)) || !s.loginLimit.allow("user:"+req.Username) {
+		s.record(r, fleet.AuditEntry{Actor: user, Action: fleet.AuditLogin, Target: user, Outcome: fleet.OutcomeDenied,
+			Summary: viaAPI + "登录尝试过于频繁，已暂时拒绝"})
 		s.fail(w, r, fleet.ErrTooMany)
 		return
 	}
 	tok, exp, err := s.cfg.Registry.Login(r.Context(), req.Username, req.Password, time.Duration(req.TTLHours)*time.Hour)
+	if errors.Is(err, fleet.ErrAccountDisabled) || errors.Is(err, fleet.ErrPasswordChangeRequired) {
+		s.refuseLogin(w, r, user, err) // login_state.go
+		return
+	}
+	if errors.Is(err, fleet.ErrBadCredentials) {
+		e := fleet.AuditEntry{Actor: user, Action: fleet.AuditLogin, Target: user, Outcome: fleet.OutcomeFailed,
+			Summary: viaAPI + "登录失败：用户名或密码错误"}
+		if st, err := s.store.Staff(r.Context(), strings.TrimSpace(req.Username)); err == nil {
+			e.Role = st.Role
+		}
+		s.record(r, e)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	st, _ := s.cfg.Registry.SessionStaff(r.Context(), tok)
+	st, err := s.cfg.Registry.SessionStaff(r.Context(), tok)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	township := ""
+	if as, ok := s.store.(accountStore); ok {
+		if a, err := as.Account(r.Context(), st.Username); err == nil {
+			township = a.Township
+		}
+	}
+	s.record(r, fleet.AuditEntry{Actor: st.Username, Role: st.Role, Action: fleet.AuditLogin, Target: st.Username, Region: township,
+		Outcome: fleet.OutcomeOK, Summary: viaAPI + "登录成功"})
 	s.log.Info("staff signed in", "username", st.Username)
 	writeJSON(w, http.StatusOK, LoginResponse{Token: tok, Expires: exp, Username: st.Username, Role: string(st.Role)})
 }
@@ -58,6 +89,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditLogout, Target: staffOf(r).Username, Summary: viaAPI + "退出登录"})
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
@@ -199,6 +231,9 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditDevice, Target: d.ID, Region: d.Region,
+		Summary: fmt.Sprintf("%s登记设备 %s（%s），并生成注册码（有效至 %s）", viaAPI, d.ID, kindName(d.Kind), beijing(exp)),
+		After:   auditJSON(view(d))})
 	s.log.Info("device created", "device", d.ID, "by", staffOf(r).Username)
 	if s.cfg.Distributor != nil {
 		s.cfg.Distributor.Trigger()
@@ -288,26 +323,42 @@ func (s *Server) newToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	tok, exp, err := s.cfg.Registry.CreateToken(r.Context(), r.PathValue("id"), time.Duration(req.TokenTTLHours)*time.Hour)
+	d, err := s.cfg.Registry.Device(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	tok, exp, err := s.cfg.Registry.CreateToken(r.Context(), d.ID, time.Duration(req.TokenTTLHours)*time.Hour)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditDevice, Target: d.ID, Region: d.Region,
+		Summary: fmt.Sprintf("%s为设备 %s 生成新的注册码（有效至 %s）", viaAPI, d.ID, beijing(exp))})
 	writeJSON(w, http.StatusCreated, EnrolmentToken{Token: tok, Expires: exp})
 }
 
 func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	d, err := s.cfg.Registry.Device(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.cfg.Registry.Revoke(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditDevice, Target: d.ID, Region: d.Region,
+		Summary: fmt.Sprintf("%s停用设备 %s（%s）：其密码和未用的注册码作废", viaAPI, d.ID, kindName(d.Kind)),
+		Before:  fmt.Sprintf("revoked=%t", d.IsRevoked()), After: "revoked=true"})
 	s.log.Info("device revoked", "device", id, "by", staffOf(r).Username)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
 }
 
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.deviceFor(w, r, true); !ok {
+	d, ok := s.deviceFor(w, r, true)
+	if !ok {
 		return
 	}
 	var set wire.Settings
@@ -315,17 +366,25 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Distributor.SetSettings(r.Context(), r.PathValue("id"), &set); err != nil {
+	before := fleet.DefaultSettings
+	if st, err := s.store.State(r.Context(), d.ID); err == nil && st.Settings != nil {
+		before = *st.Settings
+	}
+	if err := s.cfg.Distributor.SetSettings(r.Context(), d.ID, &set); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditDevice, Target: d.ID, Region: d.Region,
+		Summary: fmt.Sprintf("%s修改设备 %s 的设置（亮度 %d%%，音量 %d%%）", viaAPI, d.ID, set.Brightness, set.Volume),
+		Before:  auditJSON(before), After: auditJSON(set)})
 	writeJSON(w, http.StatusOK, set)
 }
 
 // putBoard registers, changes or (with {}) clears an LED board's
 // controller, size and colours: what the console previews messages for.
 func (s *Server) putBoard(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.deviceFor(w, r, true); !ok {
+	old, ok := s.deviceFor(w, r, true)
+	if !ok {
 		return
 	}
 	var b fleet.Board
@@ -338,6 +397,12 @@ func (s *Server) putBoard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	summary := viaAPI + "登记LED屏参数：" + d.Board.String()
+	if d.Board.IsZero() {
+		summary = viaAPI + "清除LED屏参数登记"
+	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditDevice, Target: d.ID, Region: d.Region, Summary: summary,
+		Before: old.Board.String(), After: d.Board.String()})
 	s.log.Info("device board set", "device", d.ID, "board", d.Board.String(), "by", staffOf(r).Username)
 	writeJSON(w, http.StatusOK, view(d))
 }
@@ -430,7 +495,8 @@ type CommandRequest struct {
 }
 
 func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.deviceFor(w, r, true); !ok {
+	d, ok := s.deviceFor(w, r, true)
+	if !ok {
 		return
 	}
 	var req CommandRequest
@@ -445,6 +511,8 @@ func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditCommand, Target: d.ID, Region: d.Region,
+		Summary: viaAPI + "发送指令：" + commandName(c.Kind), After: strings.TrimSpace(string(c.Kind) + " " + string(c.Args) + " id=" + c.ID)})
 	s.log.Info("command created", "device", id, "command", c.ID, "kind", c.Kind, "by", staffOf(r).Username)
 	writeJSON(w, http.StatusCreated, commandView(c))
 }
@@ -637,39 +705,148 @@ func (s *Server) addContent(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	who := staffOf(r).Username
-	var items []content.Item
-	for i, it := range req.Items {
-		stored, err := s.cfg.Library.PutItem(r.Context(), who, it)
-		if err != nil {
-			s.fail(w, r, prefixField(err, fmt.Sprintf("items[%d]", i)))
-			return
-		}
-		items = append(items, stored)
-	}
-	for i, p := range req.Programmes {
-		if err := s.cfg.Library.PutProgramme(r.Context(), who, p); err != nil {
-			s.fail(w, r, prefixField(err, fmt.Sprintf("programmes[%d]", i)))
-			return
-		}
-	}
 	kinds := make([]string, 0, len(req.Fallbacks))
 	for k := range req.Fallbacks {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	for _, k := range kinds {
 		if !slices.Contains(content.DeviceKinds, k) {
 			s.fail(w, r, &fleet.FieldError{Field: "fallbacks." + k, Err: &fleet.Error{Code: "invalid", Msg: "invalid input: fallbacks are per device kind: kiosk or led", Zh: "默认节目须按设备类型（kiosk 或 led）设置"}})
 			return
 		}
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	who := staffOf(r).Username
+	set, _, err := s.cfg.Library.Set(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// One audit row for the request, with what it stored before any
+	// failure: a request is stored record by record.
+	ch := contentChange{set: set}
+	var items []content.Item
+	for i, it := range req.Items {
+		stored, err := s.cfg.Library.PutItem(r.Context(), who, it)
+		if err != nil {
+			s.recordContent(r, ch, err)
+			s.fail(w, r, prefixField(err, fmt.Sprintf("items[%d]", i)))
+			return
+		}
+		ch.item(stored)
+		items = append(items, stored)
+	}
+	for i, p := range req.Programmes {
+		if err := s.cfg.Library.PutProgramme(r.Context(), who, p); err != nil {
+			s.recordContent(r, ch, err)
+			s.fail(w, r, prefixField(err, fmt.Sprintf("programmes[%d]", i)))
+			return
+		}
+		ch.programme(p)
+	}
+	for _, k := range kinds {
 		if err := s.cfg.Library.SetFallback(r.Context(), who, k, req.Fallbacks[k]); err != nil {
+			s.recordContent(r, ch, err)
 			s.fail(w, r, prefixField(err, "fallbacks."+k))
 			return
 		}
+		ch.fallback(k, req.Fallbacks[k])
 	}
+	s.recordContent(r, ch, nil)
 	s.log.Info("content changed", "items", len(req.Items), "programmes", len(req.Programmes), "by", who)
 	writeJSON(w, http.StatusCreated, map[string]any{"items": items})
+}
+
+// contentChange is what one POST /api/content stored, for its audit row:
+// the targets and summary parts in request order, and the records before
+// and after.
+type contentChange struct {
+	set           *content.Set // before the request
+	targets       []string
+	parts         []string
+	before, after contentAuditText
+}
+
+// contentAuditText is the before or after text of a content row.
+type contentAuditText struct {
+	Items      []content.Item      `json:"items,omitempty"`
+	Programmes []content.Programme `json:"programmes,omitempty"`
+	Fallbacks  map[string]string   `json:"fallbacks,omitempty"`
+}
+
+func (ch *contentChange) item(it content.Item) {
+	ch.targets = append(ch.targets, it.ID)
+	i := slices.IndexFunc(ch.set.Items, func(x content.Item) bool { return x.ID == it.ID })
+	switch {
+	case i >= 0 && ch.set.Items[i].Version == it.Version:
+		ch.parts = append(ch.parts, fmt.Sprintf("素材 %s（第%d版，未变化）", it.ID, it.Version))
+		return
+	case i >= 0:
+		ch.before.Items = append(ch.before.Items, ch.set.Items[i])
+		ch.parts = append(ch.parts, fmt.Sprintf("修改素材 %s（第%d版）", it.ID, it.Version))
+	default:
+		ch.parts = append(ch.parts, fmt.Sprintf("新建素材 %s（第%d版）", it.ID, it.Version))
+	}
+	ch.after.Items = append(ch.after.Items, it)
+}
+
+func (ch *contentChange) programme(p content.Programme) {
+	ch.targets = append(ch.targets, p.ID)
+	i := slices.IndexFunc(ch.set.Programmes, func(x content.Programme) bool { return x.ID == p.ID })
+	switch {
+	case i >= 0 && auditJSON(ch.set.Programmes[i]) == auditJSON(p):
+		ch.parts = append(ch.parts, fmt.Sprintf("节目 %s（未变化）", p.ID))
+		return
+	case i >= 0:
+		ch.before.Programmes = append(ch.before.Programmes, ch.set.Programmes[i])
+		ch.parts = append(ch.parts, fmt.Sprintf("修改节目 %s（%d 条）", p.ID, len(p.Entries)))
+	default:
+		ch.parts = append(ch.parts, fmt.Sprintf("新建节目 %s（%d 条）", p.ID, len(p.Entries)))
+	}
+	ch.after.Programmes = append(ch.after.Programmes, p)
+}
+
+func (ch *contentChange) fallback(kind, programme string) {
+	ch.targets = append(ch.targets, "fallback "+kind)
+	old := ch.set.Fallbacks[kind]
+	if old != "" {
+		if ch.before.Fallbacks == nil {
+			ch.before.Fallbacks = map[string]string{}
+		}
+		ch.before.Fallbacks[kind] = old
+	}
+	if ch.after.Fallbacks == nil {
+		ch.after.Fallbacks = map[string]string{}
+	}
+	ch.after.Fallbacks[kind] = programme
+	switch {
+	case old == programme:
+		ch.parts = append(ch.parts, fmt.Sprintf("%s的默认节目（%s，未变化）", kindName(fleet.Kind(kind)), cmp.Or(programme, "无")))
+	case programme == "":
+		ch.parts = append(ch.parts, fmt.Sprintf("清除%s的默认节目", kindName(fleet.Kind(kind))))
+	default:
+		ch.parts = append(ch.parts, fmt.Sprintf("%s的默认节目设为 %s", kindName(fleet.Kind(kind)), programme))
+	}
+}
+
+// recordContent writes the audit row of a content request: ok when all of
+// it is stored; failed, with what was stored before err, when a later
+// record was refused (nothing stored: no row).
+func (s *Server) recordContent(r *http.Request, ch contentChange, err error) {
+	if len(ch.targets) == 0 {
+		return
+	}
+	e := fleet.AuditEntry{Action: fleet.AuditContent, Target: strings.Join(ch.targets, ","), Region: staffOf(r).Scope(),
+		Summary: viaAPI + "保存内容：" + strings.Join(ch.parts, "；")}
+	if err != nil {
+		e.Outcome = fleet.OutcomeFailed
+		e.Summary = viaAPI + "保存内容，只保存了前一部分（" + strings.Join(ch.parts, "；") + "），其余未保存：" + fleet.StaffMessage(err)
+	}
+	if ch.before.Items != nil || ch.before.Programmes != nil || ch.before.Fallbacks != nil {
+		e.Before = auditJSON(ch.before)
+	}
+	if ch.after.Items != nil || ch.after.Programmes != nil || ch.after.Fallbacks != nil {
+		e.After = auditJSON(ch.after)
+	}
+	s.record(r, e)
 }
 
 // prefixField puts a request-level prefix on a FieldError's field.
@@ -695,6 +872,8 @@ func (s *Server) uploadBlob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditContent, Target: sum, Region: staffOf(r).Scope(),
+		Summary: fmt.Sprintf("%s上传文件（%d 字节，SHA-256 %s）", viaAPI, size, sum)})
 	writeJSON(w, http.StatusCreated, map[string]any{"sha256": sum, "size": size})
 }
 
@@ -766,6 +945,11 @@ func (s *Server) addSchedule(w http.ResponseWriter, r *http.Request) {
 		s.draftSchedule(w, r, sc)
 		return
 	}
+	old, exists, err := s.findSchedule(r.Context(), sc.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.cfg.Library.PutSchedule(r.Context(), staffOf(r).Username, sc); err != nil {
 		s.fail(w, r, err)
 		return
@@ -779,6 +963,12 @@ func (s *Server) addSchedule(w http.ResponseWriter, r *http.Request) {
 	if out.Conflicts == nil {
 		out.Conflicts = []content.Conflict{}
 	}
+	e := fleet.AuditEntry{Action: fleet.AuditSchedule, Target: sc.ID, Region: scheduleRegion(sc), After: auditJSON(sc),
+		Summary: fmt.Sprintf("%s保存并发布排期 %s%s", viaAPI, sc.ID, conflictNote(rep.Conflicts))}
+	if exists {
+		e.Before = auditJSON(old)
+	}
+	s.record(r, e)
 	s.log.Info("schedule stored", "schedule", sc.ID, "conflicts", len(rep.Conflicts), "by", staffOf(r).Username)
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -818,15 +1008,10 @@ func (s *Server) draftSchedule(w http.ResponseWriter, r *http.Request, sc conten
 	}
 	var before string
 	if exists {
-		b, _ := json.Marshal(old)
-		before = string(b)
-	}
-	note := ""
-	if len(rep.Conflicts) > 0 {
-		note = fmt.Sprintf("（有 %d 处冲突）", len(rep.Conflicts))
+		before = auditJSON(old)
 	}
 	s.record(r, fleet.AuditEntry{Action: fleet.AuditSchedule, Target: sc.ID, Region: scheduleRegion(sc), Before: before, After: string(body),
-		Summary: fmt.Sprintf("通过接口提交排期草稿 %s（草稿 #%d），待县级管理员审批%s", sc.ID, id, note)})
+		Summary: fmt.Sprintf("%s提交排期草稿 %s（草稿 #%d），待县级管理员审批%s", viaAPI, sc.ID, id, conflictNote(rep.Conflicts))})
 	out := CheckResponse{Schedule: sc, DraftID: id, Conflicts: rep.Conflicts}
 	if out.Conflicts == nil {
 		out.Conflicts = []content.Conflict{}
@@ -835,11 +1020,33 @@ func (s *Server) draftSchedule(w http.ResponseWriter, r *http.Request, sc conten
 	writeJSON(w, http.StatusAccepted, out)
 }
 
+// conflictNote says in a summary how many conflicts a schedule has.
+func conflictNote(cs []content.Conflict) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("（有 %d 处冲突）", len(cs))
+}
+
 func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Library.DeleteSchedule(r.Context(), staffOf(r).Username, r.PathValue("id")); err != nil {
+	old, exists, err := s.findSchedule(r.Context(), r.PathValue("id"))
+	if err == nil && !exists {
+		err = fmt.Errorf("schedule %s: %w", r.PathValue("id"), fleet.ErrNotFound)
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.cfg.Library.DeleteSchedule(r.Context(), staffOf(r).Username, old.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := ""
+	if old.Name != "" {
+		name = "（" + old.Name + "）"
+	}
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditSchedule, Target: old.ID, Region: scheduleRegion(old),
+		Summary: viaAPI + "删除排期 " + old.ID + name, Before: auditJSON(old)})
 	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }
 
@@ -859,30 +1066,75 @@ func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"revision": rev, "notices": ns})
 }
 
+// addNotice publishes or changes an emergency notice. The notice rules
+// are the console's (fleet.Library.CheckNotice: text within the LED limit,
+// regions normalized, without "." or ".." levels and holding a device,
+// expiry in the future and at most fleet.MaxNoticeDays after the start);
+// the regions they return are the ones the account must be allowed to act
+// on, and the ones stored.
 func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 	var n content.Notice
 	if err := decode(w, r, &n); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if n.Start.IsZero() {
-		n.Start = time.Now().UTC().Truncate(time.Second)
+	n, err := s.cfg.Library.CheckNotice(r.Context(), n, time.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	if !s.mayChangeNotice(w, r, n) {
+	old, exists, err := s.findNotice(r.Context(), n.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !s.mayChangeNotice(w, r, n, old, exists) {
 		return
 	}
 	if err := s.cfg.Library.PutNotice(r.Context(), staffOf(r).Username, n); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	boards := map[string]bool{}
+	for _, reg := range n.Regions {
+		devs, err := s.cfg.Registry.Devices(r.Context(), fleet.Filter{Region: reg, Kind: fleet.KindLED})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, d := range devs {
+			boards[d.ID] = true
+		}
+	}
+	region := strings.Join(n.Regions, ",")
+	e := fleet.AuditEntry{Action: fleet.AuditPublish, Target: n.ID, Region: region, After: auditJSON(n),
+		Summary: fmt.Sprintf("%s发布紧急通知 %s 到 %s（%d 块LED屏），截止 %s", viaAPI, n.ID, region, len(boards), beijing(n.Expiry))}
+	if exists {
+		e.Before = auditJSON(old)
+		e.Summary = fmt.Sprintf("%s修改并发布紧急通知 %s 到 %s（%d 块LED屏），截止 %s", viaAPI, n.ID, region, len(boards), beijing(n.Expiry))
+	}
+	s.record(r, e)
 	s.log.Info("emergency notice stored", "notice", n.ID, "regions", n.Regions, "by", staffOf(r).Username)
 	writeJSON(w, http.StatusCreated, n)
+}
+
+// findNotice returns the stored notice with id, if any.
+func (s *Server) findNotice(ctx context.Context, id string) (content.Notice, bool, error) {
+	set, _, err := s.cfg.Library.Set(ctx)
+	if err != nil {
+		return content.Notice{}, false, err
+	}
+	i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == id })
+	if i < 0 {
+		return content.Notice{}, false, nil
+	}
+	return set.Notices[i], true, nil
 }
 
 // mayChangeNotice refuses (403, audited) a notice that the account may not
 // publish or change: every region of it, and of the stored notice with its
 // ID, must be the account's to act on (fleet.Account.CanActAll).
-func (s *Server) mayChangeNotice(w http.ResponseWriter, r *http.Request, n content.Notice) bool {
+func (s *Server) mayChangeNotice(w http.ResponseWriter, r *http.Request, n, old content.Notice, exists bool) bool {
 	acct := staffOf(r)
 	if acct.Admin() {
 		return true
@@ -891,42 +1143,45 @@ func (s *Server) mayChangeNotice(w http.ResponseWriter, r *http.Request, n conte
 		s.deny(w, r, strings.Join(n.Regions, ","), "只能向本乡镇（"+acct.Township+"）发布紧急通知。")
 		return false
 	}
-	set, _, err := s.cfg.Library.Set(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return false
-	}
-	if i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == n.ID }); i >= 0 && !acct.CanActAll(set.Notices[i].Regions) {
-		s.deny(w, r, strings.Join(set.Notices[i].Regions, ","), "您无权修改这条紧急通知。")
+	if exists && !acct.CanActAll(old.Regions) {
+		s.deny(w, r, strings.Join(old.Regions, ","), "您无权修改这条紧急通知。")
 		return false
 	}
 	return true
 }
 
 func (s *Server) withdrawNotice(w http.ResponseWriter, r *http.Request) {
-	if acct := staffOf(r); !acct.Admin() {
-		set, _, err := s.cfg.Library.Set(r.Context())
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == r.PathValue("id") }); i >= 0 {
-			n := set.Notices[i]
-			region := strings.Join(n.Regions, ",")
-			if !acct.SeesAny(n.Regions) {
-				s.deny(w, r, region, "这条紧急通知不属于您所在的乡镇。")
-				return
-			}
-			if !acct.CanActAll(n.Regions) {
-				s.deny(w, r, region, "您无权撤回这条紧急通知。")
-				return
-			}
-		}
+	n, exists, err := s.findNotice(r.Context(), r.PathValue("id"))
+	if err == nil && !exists {
+		err = fmt.Errorf("notice %s: %w", r.PathValue("id"), fleet.ErrNotFound)
 	}
-	if err := s.cfg.Library.WithdrawNotice(r.Context(), staffOf(r).Username, r.PathValue("id")); err != nil {
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	region := strings.Join(n.Regions, ",")
+	if acct := staffOf(r); !acct.Admin() {
+		if !acct.SeesAny(n.Regions) {
+			s.deny(w, r, region, "这条紧急通知不属于您所在的乡镇。")
+			return
+		}
+		if !acct.CanActAll(n.Regions) {
+			s.deny(w, r, region, "您无权撤回这条紧急通知。")
+			return
+		}
+	}
+	if err := s.cfg.Library.WithdrawNotice(r.Context(), staffOf(r).Username, n.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	summary := viaAPI + "撤回紧急通知 " + n.ID
+	if n.Withdrawn {
+		summary += "（此前已撤回，无变化）"
+	}
+	before := auditJSON(n)
+	n.Withdrawn = true
+	s.record(r, fleet.AuditEntry{Action: fleet.AuditNoticeWithdraw, Target: n.ID, Region: region, Summary: summary,
+		Before: before, After: auditJSON(n)})
 	writeJSON(w, http.StatusOK, map[string]string{"status": "withdrawn"})
 }
 

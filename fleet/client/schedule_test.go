@@ -45,11 +45,16 @@ func TestScheduleAddAsOperatorSaysDraft(t *testing.T) {
 		t.Fatal(err)
 	}
 	accounts := fleet.NewAccounts(st, fleet.NewAudit(st, nil))
-	pw, _, err := accounts.Create(ctx, fleet.Account{Username: "admin", Role: fleet.StaffAdmin}, "127.0.0.1",
+	pw, op, err := accounts.Create(ctx, fleet.Account{Username: "admin", Role: fleet.StaffAdmin}, "127.0.0.1",
 		fleet.Account{Username: "bangtou", Role: fleet.StaffOperator, Township: "仙游县/榜头镇"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The API refuses a one-time password: the operator changes it first (in the console).
+	if err := accounts.ChangePassword(ctx, op, "", pw, "bangtou-own-pw", "bangtou-own-pw", "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	pw = "bangtou-own-pw"
 	tok, _, err := reg.Login(ctx, "bangtou", pw, time.Hour)
 	if err != nil {
 		t.Fatal(err)

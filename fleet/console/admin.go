@@ -101,13 +101,30 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	c.page(w, r, rc, status, "audit", "操作日志", "audit", d)
 }
 
+// accountRow is one account on the accounts page with its state.
+type accountRow struct {
+	fleet.Account
+	State fleet.AccountState
+	Self  bool // the signed-in administrator's own account
+}
+
+// accountConfirm is the confirmation step of a reset or a disabling.
+type accountConfirm struct {
+	Action  string // "reset" or "disable"
+	Account accountRow
+}
+
 type accountsData struct {
-	Accounts []fleet.Account
+	Accounts []accountRow
 	Form     map[string]string
 	Errors   map[string]string
 	Roles    []option
 	Created  *fleet.Account
-	Password string // shown once
+	Password string // shown once: a new account's or a reset one's
+	Reset    string // the account whose password was reset (Password is its new one)
+	Confirm  *accountConfirm
+	Problem  string // why an action on an account was not done
+	Done     string // what an action did
 }
 
 func roleOptions() []option {
@@ -118,12 +135,43 @@ func roleOptions() []option {
 	return out
 }
 
+// accountsPage lists the accounts with the form for a new one; with
+// ?confirm=reset|disable&user=NAME it first asks to confirm that action.
 func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if !rc.acct.Admin() {
 		c.deny(w, r, rc, "/accounts", "", "只有县级管理员可以管理账号。")
 		return
 	}
-	c.showAccounts(w, r, rc, http.StatusOK, accountsData{Form: map[string]string{"role": string(fleet.StaffOperator)}, Errors: map[string]string{}})
+	d := accountsData{Form: map[string]string{"role": string(fleet.StaffOperator)}, Errors: map[string]string{}}
+	if action := r.URL.Query().Get("confirm"); action != "" {
+		user := r.URL.Query().Get("user")
+		if action != "reset" && action != "disable" {
+			c.errorPage(w, r, rc, http.StatusNotFound, "页面不存在", "没有这个操作，请从账号管理页进入。")
+			return
+		}
+		if user == rc.acct.Username {
+			c.deny(w, r, rc, "/accounts", "", selfActionZh[action])
+			return
+		}
+		a, st, err := c.accounts.Store().AccountWithState(r.Context(), user)
+		if errors.Is(err, fleet.ErrNotFound) {
+			c.errorPage(w, r, rc, http.StatusNotFound, "账号不存在", "没有这个账号，请从账号管理页进入。")
+			return
+		}
+		if err != nil {
+			c.internal(w, r, rc, err)
+			return
+		}
+		d.Confirm = &accountConfirm{Action: action, Account: accountRow{Account: a, State: st}}
+	}
+	c.showAccounts(w, r, rc, http.StatusOK, d)
+}
+
+// selfActionZh says why an administrator may not act on their own account.
+var selfActionZh = map[string]string{
+	"reset":   "不能在这里重置自己的密码，请在“修改密码”页修改。",
+	"disable": "不能停用自己的账号，以免全县无人能管理账号；如确需停用，请另一位县级管理员操作。",
+	"enable":  "不能启用自己的账号。",
 }
 
 func (c *Console) showAccounts(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, d accountsData) {
@@ -132,7 +180,22 @@ func (c *Console) showAccounts(w http.ResponseWriter, r *http.Request, rc *reqCt
 		c.internal(w, r, rc, err)
 		return
 	}
-	d.Accounts, d.Roles = as, roleOptions()
+	states, err := c.accounts.Store().AccountStates(r.Context())
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	d.Accounts = d.Accounts[:0]
+	for _, a := range as {
+		d.Accounts = append(d.Accounts, accountRow{Account: a, State: states[a.Username], Self: a.Username == rc.acct.Username})
+	}
+	d.Roles = roleOptions()
+	if d.Form == nil {
+		d.Form = map[string]string{"role": string(fleet.StaffOperator)}
+	}
+	if d.Errors == nil {
+		d.Errors = map[string]string{}
+	}
 	c.page(w, r, rc, status, "accounts", "账号管理", "accounts", d)
 }
 
@@ -158,6 +221,60 @@ func (c *Console) createAccount(w http.ResponseWriter, r *http.Request, rc *reqC
 	d.Created, d.Password = &acct, pw
 	d.Form = map[string]string{"role": string(fleet.StaffOperator)}
 	c.showAccounts(w, r, rc, http.StatusOK, d)
+}
+
+// accountAction runs an administrator's reset, disable or enable of the
+// account named by the form's "user", answering refusals as the rules
+// require: not an administrator or their own account 403 (audited), no
+// such account 404, the last enabled administrator or an account already
+// in that state 409 with the reason on the accounts page.
+func (c *Console) accountAction(w http.ResponseWriter, r *http.Request, rc *reqCtx, action string, do func(user string) (accountsData, error)) {
+	if !rc.acct.Admin() {
+		c.deny(w, r, rc, r.URL.Path, "", "只有县级管理员可以管理账号。")
+		return
+	}
+	user := r.PostFormValue("user")
+	if user == rc.acct.Username {
+		c.deny(w, r, rc, r.URL.Path, "", selfActionZh[action])
+		return
+	}
+	d, err := do(user)
+	var fe *fleet.Error
+	switch {
+	case err == nil:
+		c.showAccounts(w, r, rc, http.StatusOK, d)
+	case errors.Is(err, fleet.ErrNotFound):
+		c.errorPage(w, r, rc, http.StatusNotFound, "账号不存在", "没有这个账号，请从账号管理页进入。")
+	case errors.Is(err, fleet.ErrLastAdmin), errors.Is(err, fleet.ErrConflict):
+		errors.As(err, &fe)
+		c.showAccounts(w, r, rc, http.StatusConflict, accountsData{Problem: fe.Zh})
+	case errors.As(err, &fe) && fe.Code == "forbidden":
+		c.deny(w, r, rc, r.URL.Path, "", fe.Zh)
+	default:
+		c.internal(w, r, rc, err)
+	}
+}
+
+// resetAccount gives another account a new one-time password, shown once.
+func (c *Console) resetAccount(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	c.accountAction(w, r, rc, "reset", func(user string) (accountsData, error) {
+		pw, err := c.accounts.ResetPassword(r.Context(), rc.acct, clientIP(r), user)
+		return accountsData{Reset: user, Password: pw}, err
+	})
+}
+
+func (c *Console) disableAccount(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	c.accountAction(w, r, rc, "disable", func(user string) (accountsData, error) {
+		err := c.accounts.SetDisabled(r.Context(), rc.acct, clientIP(r), user, true)
+		return accountsData{Done: "已停用账号 " + user + "。该账号已无法登录控制台和 API，原有的登录和 API 令牌已全部失效。"}, err
+	})
+}
+
+func (c *Console) enableAccount(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	c.accountAction(w, r, rc, "enable", func(user string) (accountsData, error) {
+		err := c.accounts.SetDisabled(r.Context(), rc.acct, clientIP(r), user, false)
+		return accountsData{Done: "已重新启用账号 " + user + "，可以用原密码登录。"}, err
+	})
 }
 
 // Ticket is what the public status page shows of a queue ticket: nothing

@@ -30,6 +30,18 @@ type reqCtx struct {
 	acct  fleet.Account
 	token string
 	csrf  string
+	// mustChange: the account's password was set by someone else; every
+	// page but the password page and sign-out sends it there.
+	mustChange bool
+}
+
+// passwordPath is the page where an account changes its own password.
+const passwordPath = "/account/password"
+
+// allowedBeforeChange reports whether an account that must change its
+// password may open path: the password page and sign-out only.
+func allowedBeforeChange(path string) bool {
+	return path == passwordPath || path == "/logout"
 }
 
 // csrfFor derives the per-session CSRF token from the session token; only
@@ -49,7 +61,9 @@ func (c *Console) secure(r *http.Request) bool { return r.TLS != nil || c.cfg.Se
 // signedIn runs h for a signed-in account; others are sent to the sign-in
 // page. Every request other than GET and HEAD must carry the session's CSRF
 // token (form field "csrf" or header X-CSRF-Token), or it is refused with
-// 403 and audited.
+// 403 and audited. An account whose password was set by someone else is
+// sent to the password page from every other page (JSON requests get 403
+// with the reason) until it has changed it.
 func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, *reqCtx)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ck, _ := r.Cookie(sessionCookie)
@@ -57,7 +71,7 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, *reqCtx)) 
 		if ck != nil {
 			token = ck.Value
 		}
-		acct, _, err := c.accounts.Session(r.Context(), token)
+		acct, state, _, err := c.accounts.SessionWithState(r.Context(), token)
 		if err != nil {
 			if !errors.Is(err, fleet.ErrUnauthorized) {
 				c.internal(w, r, nil, err)
@@ -74,7 +88,7 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, *reqCtx)) 
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 			return
 		}
-		rc := &reqCtx{acct: acct, token: token, csrf: csrfFor(token)}
+		rc := &reqCtx{acct: acct, token: token, csrf: csrfFor(token), mustChange: state.MustChange}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			got := r.Header.Get("X-CSRF-Token")
 			if got == "" {
@@ -94,6 +108,18 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, *reqCtx)) 
 			}
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		if rc.mustChange && !allowedBeforeChange(r.URL.Path) {
+			if isJSONRequest(r) {
+				c.errorPage(w, r, rc, http.StatusForbidden, "请先修改密码", mustChangeZh)
+				return
+			}
+			to := passwordPath
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return
+		}
 		h(w, r, rc)
 	}
 }
@@ -197,10 +223,16 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, acct, err := c.accounts.SignIn(r.Context(), user, pw)
-	if errors.Is(err, fleet.ErrBadCredentials) {
+	if errors.Is(err, fleet.ErrBadCredentials) || errors.Is(err, fleet.ErrAccountDisabled) {
+		// A disabled account is answered exactly as a wrong password (and
+		// counted alike); only the audit row says why.
 		c.acctLimit.allow(acctKey) // count the failure
-		_ = c.audit.Record(r.Context(), fleet.AuditEntry{Actor: user, Role: acct.Role, Action: fleet.AuditLogin, Target: user,
-			Outcome: fleet.OutcomeFailed, Summary: "登录失败：用户名或密码错误", Address: ip})
+		e := fleet.AuditEntry{Actor: user, Role: acct.Role, Action: fleet.AuditLogin, Target: user, Region: acct.Township,
+			Outcome: fleet.OutcomeFailed, Summary: "登录失败：用户名或密码错误", Address: ip}
+		if errors.Is(err, fleet.ErrAccountDisabled) {
+			e.Outcome, e.Summary = fleet.OutcomeDenied, "登录被拒绝：账号已停用"
+		}
+		_ = c.audit.Record(r.Context(), e)
 		d.Error, d.Field = "用户名或密码错误", "password"
 		c.renderLogin(w, r, http.StatusUnauthorized, d)
 		return

@@ -246,6 +246,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /audit", c.signedIn(c.auditPage))
 	m.HandleFunc("GET /accounts", c.signedIn(c.accountsPage))
 	m.HandleFunc("POST /accounts", c.signedIn(c.createAccount))
+	c.accountRoutes() // own password, reset, disable, enable: password.go
 
 	m.HandleFunc("/", c.signedIn(func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		c.errorPage(w, r, rc, http.StatusNotFound, "页面不存在", "没有这个页面，请从上方菜单进入。")

@@ -27,8 +27,9 @@ func init() {
 	pageNames = append(pageNames, "notices", "notice_form", "notice", "rollout")
 }
 
-// MaxNoticeDays bounds how long an emergency notice may run.
-const MaxNoticeDays = 30
+// MaxNoticeDays bounds how long an emergency notice may run (the rule is
+// fleet.Library.CheckNotice's, shared with the API).
+const MaxNoticeDays = fleet.MaxNoticeDays
 
 const datetimeLocal = "2006-01-02T15:04"
 
@@ -42,39 +43,43 @@ func readNoticeForm(r *http.Request) noticeForm {
 		Region: strings.TrimSuffix(trimmed(r, "region"), "/"), Expiry: trimmed(r, "expiry")}
 }
 
-// check validates the form for acct; errs gets a Chinese message per field.
-func (f noticeForm) check(acct fleet.Account, now time.Time, regions []option, errs map[string]string) time.Time {
-	switch n := utf8.RuneCountInString(f.Text); {
-	case f.Text == "":
-		errs["text"] = "请输入通知内容"
-	case !utf8.ValidString(f.Text):
-		errs["text"] = "通知内容编码有误，请重新输入"
-	case n > content.MaxTextRunes:
-		errs["text"] = fmt.Sprintf("通知共 %d 字，超过 %d 字的上限，请删减", n, content.MaxTextRunes)
+// checkNotice validates the form for acct and returns the notice to store
+// (its region normalized, its start now). The form's own formats are
+// checked here; the notice rules (text, region, expiry) are
+// fleet.Library.CheckNotice's, the same the API applies; whether acct may
+// publish to the region is acct.CanAct on the normalized region. errs gets
+// a Chinese message per form field.
+func (c *Console) checkNotice(ctx context.Context, f noticeForm, acct fleet.Account, now time.Time, errs map[string]string) (content.Notice, error) {
+	n := content.Notice{ID: newNoticeID(now), Text: f.Text, Start: now.UTC().Truncate(time.Second)}
+	if f.Region != "" {
+		n.Regions = []string{f.Region}
 	}
-	switch {
-	case f.Region == "":
-		errs["region"] = "请选择发布区域"
-	case !acct.CanAct(f.Region):
+	if f.Expiry != "" {
+		exp, err := time.ParseInLocation(datetimeLocal, f.Expiry, shanghai)
+		if err != nil {
+			errs["expiry"] = "截止时间格式有误，请按“2026-11-27T18:00”填写"
+		} else {
+			n.Expiry = exp.UTC()
+		}
+	}
+	checked, err := c.cfg.Library.CheckNotice(ctx, n, now)
+	var fes fleet.FieldErrors
+	if err != nil && !errors.As(err, &fes) {
+		return n, err
+	}
+	for _, fe := range fes {
+		field := fe.Field
+		if strings.HasPrefix(field, "regions") {
+			field = "region"
+		}
+		if errs[field] == "" {
+			errs[field] = fe.Err.Zh
+		}
+	}
+	if errs["region"] == "" && len(checked.Regions) == 1 && !acct.CanAct(checked.Regions[0]) {
 		errs["region"] = "只能向本乡镇（" + acct.Township + "）发布紧急通知"
-	case !slices.ContainsFunc(regions, func(o option) bool { return o.Value == f.Region }):
-		errs["region"] = "该区域没有设备，请从列表中选择"
 	}
-	var exp time.Time
-	if f.Expiry == "" {
-		errs["expiry"] = "请设置截止时间；通知必须有截止时间，以免离线的显示屏一直播放"
-		return exp
-	}
-	exp, err := time.ParseInLocation(datetimeLocal, f.Expiry, shanghai)
-	switch {
-	case err != nil:
-		errs["expiry"] = "截止时间格式有误，请按“2026-11-27T18:00”填写"
-	case !exp.After(now.Add(time.Minute)):
-		errs["expiry"] = "截止时间须晚于现在"
-	case exp.After(now.AddDate(0, 0, MaxNoticeDays)):
-		errs["expiry"] = fmt.Sprintf("紧急通知最长有效 %d 天，请提前截止时间", MaxNoticeDays)
-	}
-	return exp
+	return checked, nil
 }
 
 // noticeRegions is the region tree (every level that has devices) the
@@ -221,11 +226,18 @@ func (c *Console) postNotice(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	d := noticeFormData{Form: f, Errors: map[string]string{}, Regions: regions}
 	action := r.PostFormValue("action")
-	if f.Region != "" && !rc.acct.CanAct(f.Region) {
-		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditDenied, Target: "notice", Region: f.Region, Outcome: fleet.OutcomeDenied,
+	n, err := c.checkNotice(ctx, f, rc.acct, c.now(), d.Errors)
+	if err != nil {
+		c.internal(w, r, rc, err)
+		return
+	}
+	if len(n.Regions) == 1 {
+		d.Form.Region = n.Regions[0]
+	}
+	if f.Region != "" && !rc.acct.CanAct(d.Form.Region) {
+		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditDenied, Target: "notice", Region: d.Form.Region, Outcome: fleet.OutcomeDenied,
 			Summary: "乡镇操作员试图向本乡镇以外发布紧急通知"})
 	}
-	exp := f.check(rc.acct, c.now(), regions, d.Errors)
 	if action == "edit" {
 		c.showNoticeForm(w, r, rc, http.StatusOK, d)
 		return
@@ -245,18 +257,16 @@ func (c *Console) postNotice(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		c.showNoticeForm(w, r, rc, http.StatusBadRequest, d)
 		return
 	}
-	d.Expiry = exp
+	d.Expiry = n.Expiry
 	if action != "publish" {
 		d.Confirm = true
 		c.showNoticeForm(w, r, rc, http.StatusOK, d)
 		return
 	}
-	now := c.now()
-	n := content.Notice{ID: newNoticeID(now), Text: f.Text, Regions: []string{f.Region},
-		Start: now.UTC().Truncate(time.Second), Expiry: exp.UTC()}
+	region := n.Regions[0]
 	if err := c.cfg.Library.PutNotice(ctx, rc.acct.Username, n); err != nil {
 		if noticeProblems(err, d.Errors) {
-			c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditPublish, Target: n.ID, Region: f.Region, Outcome: fleet.OutcomeFailed,
+			c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditPublish, Target: n.ID, Region: region, Outcome: fleet.OutcomeFailed,
 				Summary: "紧急通知未能发布：" + strings.Join(mapValues(d.Errors), "；")})
 			c.showNoticeForm(w, r, rc, http.StatusBadRequest, d)
 			return
@@ -265,8 +275,8 @@ func (c *Console) postNotice(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return
 	}
 	after, _ := json.Marshal(n)
-	c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditPublish, Target: n.ID, Region: f.Region,
-		Summary: fmt.Sprintf("发布紧急通知 %s 到 %s（%d 块LED屏），截止 %s", n.ID, f.Region, d.Boards, exp.In(shanghai).Format("2006-01-02 15:04")),
+	c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditPublish, Target: n.ID, Region: region,
+		Summary: fmt.Sprintf("发布紧急通知 %s 到 %s（%d 块LED屏），截止 %s", n.ID, region, d.Boards, n.Expiry.In(shanghai).Format("2006-01-02 15:04")),
 		After:   string(after)})
 	http.Redirect(w, r, "/notices/"+n.ID+"?done=published", http.StatusSeeOther)
 }

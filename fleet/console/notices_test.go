@@ -6,10 +6,13 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"lawpoint/content"
 	"lawpoint/device/wire"
 	"lawpoint/display"
 	"lawpoint/display/bx"
@@ -274,5 +277,110 @@ func TestNoticePublishDeliverWithdraw(t *testing.T) {
 	}
 	if s := f.rollout(b, "notice="+id); s.Converged != 3 || !s.Done {
 		t.Fatalf("after withdrawal: %+v", s)
+	}
+}
+
+// The notice rules are fleet.Library.CheckNotice's, the API's too: a
+// region path with "." or ".." levels or without devices is refused beside
+// the field (an operator's "..", which would pass a prefix check, as
+// well), a notice runs at most 30 days, and the stored region is the
+// normalized path.
+func TestNoticeRulesSharedWithTheAPI(t *testing.T) {
+	f, _ := noticeFleet(t)
+	ctx := t.Context()
+	a := f.browser()
+	atok := a.signIn("admin")
+	post := func(b *browser, tok, action, region, expiry string) page {
+		return b.post("/notices/new", url.Values{"csrf": {tok}, "action": {action}, "text": {"停电通知"}, "region": {region}, "expiry": {expiry}})
+	}
+	for _, c := range []struct{ region, want string }{
+		{"仙游县/榜头镇/../盖尾镇", `id="region-error">区域路径不能包含“.”或“..”`},
+		{"仙游县/./榜头镇", `id="region-error">区域路径不能包含“.”或“..”`},
+		{"仙游县/枫亭镇", `id="region-error">该区域没有设备，请从列表中选择`},
+		{"仙游县//榜头镇", `id="region-error">所属区域中有空的层级`},
+	} {
+		p := post(a, atok, "publish", c.region, expiryIn(time.Hour))
+		if p.status != http.StatusBadRequest {
+			t.Fatalf("region %q: %d, want 400", c.region, p.status)
+		}
+		mustContain(t, p, c.want)
+	}
+	p := post(a, atok, "confirm", "仙游县/榜头镇", expiryIn(10*365*24*time.Hour))
+	if p.status != http.StatusBadRequest {
+		t.Fatalf("a ten-year notice: %d", p.status)
+	}
+	mustContain(t, p, `id="expiry-error">紧急通知最长有效 30 天`)
+
+	o := f.browser()
+	otok := o.signIn("bangtou")
+	p = post(o, otok, "publish", "仙游县/榜头镇/../盖尾镇", expiryIn(time.Hour))
+	if p.status != http.StatusBadRequest {
+		t.Fatalf("the operator's '..' path: %d", p.status)
+	}
+	mustContain(t, p, `id="region-error">区域路径不能包含“.”或“..”`)
+	if set, _, _ := f.lib.Set(ctx); len(set.Notices) != 0 {
+		t.Fatalf("refused notices stored: %+v", set.Notices)
+	}
+
+	// Spaces around the levels are dropped: stored as the plain path.
+	p = post(o, otok, "publish", " 仙游县 / 榜头镇 / 坝下村 ", expiryIn(time.Hour))
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("publish with spaces: %d %s", p.status, p.body)
+	}
+	set, _, _ := f.lib.Set(ctx)
+	if len(set.Notices) != 1 || !slices.Equal(set.Notices[0].Regions, []string{"仙游县/榜头镇/坝下村"}) {
+		t.Fatalf("stored: %+v", set.Notices)
+	}
+	if rows := f.audit(fleet.AuditFilter{Action: fleet.AuditPublish}); len(rows) != 1 || rows[0].Region != "仙游县/榜头镇/坝下村" {
+		t.Fatalf("publish audit: %+v", rows)
+	}
+}
+
+// A notice (or a schedule) whose only board was revoked does not stop the
+// console from saving, drafting or approving an unrelated schedule: only
+// the problems of the schedule being saved are shown.
+func TestStaleNoticeDoesNotBlockScheduleSaves(t *testing.T) {
+	f := scheduleFleet(t)
+	ctx := t.Context()
+	a := f.browser()
+	atok := a.signIn("admin")
+	p := a.post("/notices/new", url.Values{"csrf": {atok}, "action": {"publish"}, "text": {"停电通知"}, "region": {"仙游县/盖尾镇"}, "expiry": {expiryIn(time.Hour)}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("notice for 盖尾镇: %d %s", p.status, p.body)
+	}
+	if err := f.lib.PutSchedule(ctx, "admin", content.Schedule{ID: "gw", ProgrammeID: "prog-xianfa", Priority: 5, Always: true,
+		Target: content.Target{Regions: []string{"仙游县/盖尾镇"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.reg.Revoke(ctx, "led-gaiwei"); err != nil {
+		t.Fatal(err)
+	}
+
+	p = a.post("/schedules", schedValues(atok, "s1", "仙游县/榜头镇", "100"))
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/rollout?schedule=s1" {
+		t.Fatalf("the administrator's schedule: %d %s", p.status, p.body)
+	}
+	o := f.browser()
+	otok := o.signIn("bangtou")
+	p = o.post("/schedules", schedValues(otok, "bt-1", "仙游县/榜头镇/坝下村", "200"))
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/schedules?done=drafted" {
+		t.Fatalf("the operator's draft: %d %s", p.status, p.body)
+	}
+	drafts, err := f.store.Drafts(ctx, fleet.DraftPending)
+	if err != nil || len(drafts) != 1 {
+		t.Fatalf("drafts: %+v %v", drafts, err)
+	}
+	p = a.post("/schedules/drafts/"+strconv.FormatInt(drafts[0].ID, 10), url.Values{"csrf": {atok}, "action": {"approve"}})
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/rollout?schedule=bt-1" {
+		t.Fatalf("approval: %d %s", p.status, p.body)
+	}
+	set, _, _ := f.lib.Set(ctx)
+	var ids []string
+	for _, s := range set.Schedules {
+		ids = append(ids, s.ID)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"bt-1", "gw", "s1"}) {
+		t.Fatalf("schedules stored: %v", ids)
 	}
 }

@@ -59,9 +59,15 @@ func (s *Store) Accounts(ctx context.Context) ([]fleet.Account, error) {
 
 // CreateAccount implements fleet.AccountStore.
 func (s *Store) CreateAccount(ctx context.Context, a fleet.Account, e fleet.AuditEntry) error {
+	return s.AddAccount(ctx, a, fleet.AccountState{}, e)
+}
+
+// AddAccount implements fleet.AccountStore. The state's Disabled is
+// ignored: a new account is enabled.
+func (s *Store) AddAccount(ctx context.Context, a fleet.Account, st fleet.AccountState, e fleet.AuditEntry) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO staff (username, hash, role, township, created_us) VALUES (?, ?, ?, ?, ?)`,
-			a.Username, a.Hash, string(a.Role), a.Township, us(a.Created))
+		_, err := tx.ExecContext(ctx, `INSERT INTO staff (username, hash, role, township, created_us, must_change, password_us) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.Username, a.Hash, string(a.Role), a.Township, us(a.Created), st.MustChange, us(st.PasswordSet))
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return fmt.Errorf("staff account %q: %w", a.Username, fleet.ErrExists)
 		}
@@ -74,6 +80,151 @@ func (s *Store) CreateAccount(ctx context.Context, a fleet.Account, e fleet.Audi
 	})
 	if err != nil && !errors.Is(err, fleet.ErrExists) {
 		return fmt.Errorf("store staff account %q: %w", a.Username, err)
+	}
+	return err
+}
+
+// AccountWithState implements fleet.AccountStore.
+func (s *Store) AccountWithState(ctx context.Context, username string) (fleet.Account, fleet.AccountState, error) {
+	var (
+		a                 fleet.Account
+		st                fleet.AccountState
+		role              string
+		created, password int64
+		disabled          sql.NullInt64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT username, hash, role, township, created_us, must_change, disabled_us, password_us
+		FROM staff WHERE username = ?`, username).
+		Scan(&a.Username, &a.Hash, &role, &a.Township, &created, &st.MustChange, &disabled, &password)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, st, fmt.Errorf("staff account %q: %w", username, fleet.ErrNotFound)
+	}
+	if err != nil {
+		return a, st, fmt.Errorf("read staff account %q: %w", username, err)
+	}
+	a.Role, a.Created = fleet.StaffRole(role), fromUS(created)
+	st.Disabled, st.DisabledAt, st.PasswordSet = disabled.Valid, fromUS(disabled.Int64), fromUS(password)
+	return a, st, nil
+}
+
+// AccountStates implements fleet.AccountStore.
+func (s *Store) AccountStates(ctx context.Context) (map[string]fleet.AccountState, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT username, must_change, disabled_us, password_us FROM staff`)
+	if err != nil {
+		return nil, fmt.Errorf("list staff account states: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]fleet.AccountState{}
+	for rows.Next() {
+		var (
+			name     string
+			st       fleet.AccountState
+			disabled sql.NullInt64
+			password int64
+		)
+		if err := rows.Scan(&name, &st.MustChange, &disabled, &password); err != nil {
+			return nil, fmt.Errorf("list staff account states: %w", err)
+		}
+		st.Disabled, st.DisabledAt, st.PasswordSet = disabled.Valid, fromUS(disabled.Int64), fromUS(password)
+		out[name] = st
+	}
+	return out, rows.Err()
+}
+
+// SetMustChange implements fleet.AccountStore.
+func (s *Store) SetMustChange(ctx context.Context, username string, on bool) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE staff SET must_change = ? WHERE username = ?`, on, username)
+	if err != nil {
+		return fmt.Errorf("mark the password of %q: %w", username, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("staff account %q: %w", username, fleet.ErrNotFound)
+	}
+	return nil
+}
+
+// revokeAll deletes the account's console sessions (but keep) and API
+// tokens.
+func revokeAll(ctx context.Context, tx *sql.Tx, username string, keep [32]byte) (fleet.Revoked, error) {
+	var rv fleet.Revoked
+	res, err := tx.ExecContext(ctx, `DELETE FROM console_sessions WHERE username = ? AND hash <> ?`, username, keep[:])
+	if err != nil {
+		return rv, err
+	}
+	rv.ConsoleSessions, _ = res.RowsAffected()
+	res, err = tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE username = ?`, username)
+	if err != nil {
+		return rv, err
+	}
+	rv.APITokens, _ = res.RowsAffected()
+	return rv, nil
+}
+
+// SetPassword implements fleet.AccountStore.
+func (s *Store) SetPassword(ctx context.Context, c fleet.PasswordChange, audit func(fleet.Revoked) fleet.AuditEntry) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		q := `UPDATE staff SET hash = ?, must_change = ?, password_us = ? WHERE username = ?`
+		if c.Enable {
+			q = `UPDATE staff SET hash = ?, must_change = ?, password_us = ?, disabled_us = NULL WHERE username = ?`
+		}
+		res, err := tx.ExecContext(ctx, q, c.Hash, c.MustChange, us(c.At), c.Username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("staff account %q: %w", c.Username, fleet.ErrNotFound)
+		}
+		rv, err := revokeAll(ctx, tx, c.Username, c.Keep)
+		if err != nil {
+			return err
+		}
+		hook("password-row")
+		_, err = addAudit(ctx, tx, audit(rv))
+		return err
+	})
+	if err != nil && !errors.Is(err, fleet.ErrNotFound) {
+		return fmt.Errorf("store the password of %q: %w", c.Username, err)
+	}
+	return err
+}
+
+// SetDisabled implements fleet.AccountStore.
+func (s *Store) SetDisabled(ctx context.Context, username string, at time.Time, audit func(fleet.Revoked) fleet.AuditEntry) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var disabled any // NULL enables
+		if !at.IsZero() {
+			disabled = us(at)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE staff SET disabled_us = ? WHERE username = ?`, disabled, username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("staff account %q: %w", username, fleet.ErrNotFound)
+		}
+		var rv fleet.Revoked
+		if !at.IsZero() {
+			var admins int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = ? AND disabled_us IS NULL`, string(fleet.StaffAdmin)).Scan(&admins); err != nil {
+				return err
+			}
+			var role string
+			if err := tx.QueryRowContext(ctx, `SELECT role FROM staff WHERE username = ?`, username).Scan(&role); err != nil {
+				return err
+			}
+			if admins == 0 && role == string(fleet.StaffAdmin) {
+				return fmt.Errorf("disable %q: %w", username, fleet.ErrLastAdmin)
+			}
+			if rv, err = revokeAll(ctx, tx, username, [32]byte{}); err != nil {
+				return err
+			}
+		}
+		hook("disable-row")
+		_, err = addAudit(ctx, tx, audit(rv))
+		return err
+	})
+	if err != nil && !errors.Is(err, fleet.ErrNotFound) && !errors.Is(err, fleet.ErrLastAdmin) {
+		return fmt.Errorf("store the state of %q: %w", username, err)
 	}
 	return err
 }

@@ -109,22 +109,18 @@ func TestPresenceHistoryMigrationSeedsCurrentState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Back to schema 8 with presence rows, as a store before this version.
+	// Back to schema 8 with presence rows, as a store before this version,
+	// then migration 9 again (run directly: later migrations are applied).
 	for _, q := range []string{
 		`DROP TABLE presence_history`,
-		`DELETE FROM schema_version WHERE version = 9`,
 		fmt.Sprintf(`INSERT INTO presence (device_id, online, session, last_seen_us, changed_us) VALUES
 			('kiosk-a', 1, 3, %d, %d), ('kiosk-b', 0, 2, %d, 0), ('kiosk-c', 1, 1, 0, 0)`,
 			t0.Add(time.Hour).UnixMicro(), t0.UnixMicro(), t0.Add(2*time.Hour).UnixMicro()),
+		migrations[8],
 	} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
-	}
-	s.Close()
-	s, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
 	}
 	defer s.Close()
 	if h := fmt.Sprint(historyRows(t, s)); h != "[kiosk-a true/3 +0s kiosk-b false/2 +2h0m0s]" {

@@ -348,4 +348,18 @@ INSERT INTO presence_history (device_id, online, at_us, session)
 	SELECT device_id, online, CASE WHEN changed_us > 0 THEN changed_us ELSE last_seen_us END, session
 	FROM presence WHERE changed_us > 0 OR last_seen_us > 0 ORDER BY device_id;
 `,
+	// 10: staff account management: must_change marks a password set by
+	// someone else (init, an administrator's new account or reset,
+	// reset-admin) that the account must change at its next console
+	// sign-in; disabled_us is when an administrator disabled the account
+	// (NULL: enabled); password_us when its password was last set (0:
+	// at creation). Sessions and tokens are looked up by account to revoke
+	// them.
+	`
+ALTER TABLE staff ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0 CHECK (must_change IN (0, 1));
+ALTER TABLE staff ADD COLUMN disabled_us INTEGER;
+ALTER TABLE staff ADD COLUMN password_us INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX console_sessions_username ON console_sessions (username);
+CREATE INDEX staff_sessions_username ON staff_sessions (username);
+`,
 }
