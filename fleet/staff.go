@@ -72,6 +72,23 @@ func VerifyStaffPassword(hash, password string) bool {
 // in with it through the API); lawpoint-fleet init does, with
 // Accounts.RequireChange, and accounts made in the console always are.
 func (r *Registry) CreateStaff(ctx context.Context, username string, role StaffRole) (password string, err error) {
+	return r.createStaff(ctx, username, role, NewSecret()[:20]) // 120 bits, still typeable
+}
+
+// CreateStaffWithPassword creates a staff account with a password its
+// owner chose (lawpoint-fleet init --admin-password-file): checked by the
+// rules of a password change (NewPasswordProblems) and, being the owner's
+// own, not one to change at the first sign-in.
+func (r *Registry) CreateStaffWithPassword(ctx context.Context, username string, role StaffRole, password string) error {
+	username = strings.TrimSpace(username)
+	if ps := NewPasswordProblems(username, password, password); len(ps) > 0 {
+		return ps
+	}
+	_, err := r.createStaff(ctx, username, role, password)
+	return err
+}
+
+func (r *Registry) createStaff(ctx context.Context, username string, role StaffRole, password string) (string, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || utf8.RuneCountInString(username) > 64 || !printable(username) {
 		return "", invalid("staff username must be 1 to 64 printable characters", "用户名须为1到64个字符")
@@ -79,7 +96,6 @@ func (r *Registry) CreateStaff(ctx context.Context, username string, role StaffR
 	if role != StaffAdmin {
 		return "", invalid(fmt.Sprintf("staff role %q is unknown", role), "未知的用户角色")
 	}
-	password = NewSecret()[:20] // 120 bits, still typeable
 	s := Staff{Username: username, Hash: HashStaffPassword(password), Role: role, Created: r.now()}
 	if err := r.store.CreateStaff(ctx, s); err != nil {
 		return "", fmt.Errorf("create staff account: %w", err)

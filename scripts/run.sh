@@ -39,8 +39,17 @@ wait_for() {
 
 if [ ! -f "$DATA/fleet/.initialised" ]; then
 	rm -rf "$DATA/fleet"
-	"$BIN/lawpoint-fleet" init --data "$DATA/fleet" > "$DATA/admin.txt"
-	chmod 600 "$DATA/admin.txt"
+	# This demo county's admin password is chosen here (random) and kept in
+	# admin.txt, so lawpointctl can sign in at once; a real county runs
+	# init without --admin-password-file and changes the one-time password
+	# at the first sign-in.
+	umask 077
+	password=$(od -An -N15 -tx1 /dev/urandom | tr -d ' \n')
+	printf '%s\n' "$password" > "$DATA/admin-password"
+	"$BIN/lawpoint-fleet" init --data "$DATA/fleet" --admin-password-file "$DATA/admin-password" > "$DATA/init.txt"
+	printf '管理员账号：admin\n管理员密码：%s\n' "$password" > "$DATA/admin.txt"
+	rm -f "$DATA/admin-password"
+	umask 022
 	touch "$DATA/fleet/.initialised"
 fi
 # The demo county, idempotently; tokens for devices not enrolled yet.
@@ -75,7 +84,7 @@ fi
 pids="$pids $!"
 
 # A staff token for lawpointctl, kept in the data folder (not in ~/.config).
-password=$(sed -n 's/^管理员初始密码[^：]*：//p' "$DATA/admin.txt")
+password=$(sed -n 's/^管理员密码：//p' "$DATA/admin.txt")
 if LAWPOINT_PASSWORD="$password" XDG_CONFIG_HOME="$DATA/ctl" "$BIN/lawpointctl" --url "http://$HTTP" login > /dev/null 2>&1; then
 	sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' "$DATA/ctl/lawpointctl/config.json" > "$DATA/staff.token"
 	chmod 600 "$DATA/staff.token"
@@ -84,27 +93,23 @@ wait_for "$DATA/agent.log" "lawpoint-led running" "the LED agent"
 
 cat <<MSG
 lawpoint is running (Ctrl-C stops everything):
-  staff console    http://$HTTP/       (sign in with the admin account and one-time password in $DATA/admin.txt;
-                   the first sign-in asks you to choose the admin's own password before anything else)
+  staff console    http://$HTTP/       (sign in with the admin account and password in $DATA/admin.txt)
   fleet API        http://$HTTP/api/
   MQTT broker      mqtt://$MQTT
   virtual board    $port  (BX-5E2 128x32, device $DEVICE, 仙游县/榜头镇/坝下村)
   what it shows    $DATA/board.png   (refreshed on every change; log: $DATA/board.log)
   logs             $DATA/fleet.log  $DATA/agent.log
-  staff token      $DATA/ctl/lawpointctl/config.json   (after \`lawpointctl login\` below)
+  staff token      $DATA/staff.token
 
-Change what the board shows (paste into another shell, in $(pwd)). The API takes the admin
-only once it has its own password: sign in to the console first, then log lawpointctl in with it:
+Change what the board shows (paste into another shell, in $(pwd)):
 
-  export LAWPOINT_URL=http://$HTTP XDG_CONFIG_HOME=$DATA/ctl
-  $BIN/lawpointctl login    # asks for the admin's new password and keeps the token in $DATA/ctl
-  export LAWPOINT_TOKEN=\$(sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' $DATA/ctl/lawpointctl/config.json)
+  export LAWPOINT_URL=http://$HTTP LAWPOINT_TOKEN=\$(cat $DATA/staff.token)
   $BIN/lawpointctl content add --id bangtou-tingdian --text "榜头镇通知：明天8点至12点停电检修" --programme bangtou-tongzhi --seconds 10
   $BIN/lawpointctl schedule add --id bangtou-tongzhi --programme bangtou-tongzhi --priority 100 --region 仙游县/榜头镇 --kind led --always
   $BIN/lawpointctl status
 
-  # or an emergency notice for 榜头镇, shown at once:
-  curl -H "Authorization: Bearer \$LAWPOINT_TOKEN" -d '{"id":"bangtou-flood","text":"防汛紧急通知：请远离河道","regions":["仙游县/榜头镇"],"expiry":"2030-01-01T00:00:00Z"}' http://$HTTP/api/notices
+  # or an emergency notice for 榜头镇, shown at once, for two hours (at most 30 days):
+  curl -H "Authorization: Bearer \$LAWPOINT_TOKEN" -d '{"id":"bangtou-flood","text":"防汛紧急通知：请远离河道","regions":["仙游县/榜头镇"],"expiry":"'\$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)'"}' http://$HTTP/api/notices
   # and withdraw it:
   curl -X POST -H "Authorization: Bearer \$LAWPOINT_TOKEN" http://$HTTP/api/notices/bangtou-flood/withdraw
 MSG

@@ -19,12 +19,13 @@ import (
 	"time"
 
 	"lawpoint/device/wire"
+	"lawpoint/fleet"
 	"lawpoint/fleet/server"
 	"lawpoint/fleet/sim"
 )
 
 const usage = `usage:
-  lawpoint-fleet init  --data DIR [--host NAME]... [--admin NAME]
+  lawpoint-fleet init  --data DIR [--host NAME]... [--admin NAME] [--admin-password-file FILE]
   lawpoint-fleet serve --data DIR [--mqtt ADDR] [--mqtts ADDR] [--http ADDR] [--broker mqtt://HOST:PORT] [--device-mqtt-url URL]
   lawpoint-fleet export-mosquitto --data DIR --out DIR
   lawpoint-fleet reset-admin --data DIR [--user NAME]
@@ -79,21 +80,41 @@ func runInit(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	data := fs.String("data", "", "data folder to create (required)")
 	admin := fs.String("admin", "admin", "username of the first admin")
+	pwFile := fs.String("admin-password-file", "", "the first admin's password, chosen by you, on the file's first line (not shown, not to be changed at the first sign-in); default: a one-time password is printed")
 	var hs hosts
 	fs.Var(&hs, "host", "extra DNS name or IP of this server for the MQTT certificate (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	res, err := server.Init(ctx, server.InitConfig{Data: *data, Hosts: hs, Admin: *admin})
-	if err != nil {
-		return err
+	cfg := server.InitConfig{Data: *data, Hosts: hs, Admin: *admin}
+	if *pwFile != "" {
+		b, err := os.ReadFile(*pwFile)
+		if err != nil {
+			return fmt.Errorf("init: --admin-password-file: %w", err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		if cfg.AdminPassword = strings.TrimRight(first, "\r"); cfg.AdminPassword == "" {
+			return fmt.Errorf("init: --admin-password-file %s: the first line is empty (密码文件第一行为空)", *pwFile)
+		}
 	}
-	if err := server.RequirePasswordChange(ctx, *data, res.Admin); err != nil {
+	res, err := server.Init(ctx, cfg)
+	if err != nil {
+		var ps fleet.FieldErrors
+		if errors.As(err, &ps) && len(ps) > 0 {
+			return fmt.Errorf("%w (%s)", err, ps[0].Err.Zh)
+		}
 		return err
 	}
 	fmt.Printf("已初始化县级服务数据目录：%s\n", *data)
 	fmt.Printf("管理员账号：%s\n", res.Admin)
-	fmt.Printf("管理员初始密码（只显示这一次，请立即记下；首次登录管理控制台时须先修改密码）：%s\n", res.AdminPassword)
+	if *pwFile != "" {
+		fmt.Printf("管理员密码：按 %s 设定（不在此显示）\n", *pwFile)
+	} else {
+		if err := server.RequirePasswordChange(ctx, *data, res.Admin); err != nil {
+			return err
+		}
+		fmt.Printf("管理员初始密码（只显示这一次，请立即记下；首次登录管理控制台时须先修改密码）：%s\n", res.AdminPassword)
+	}
 	fmt.Printf("内容签名公钥（配置到每台设备）：%s  (key id %s)\n", res.PublicKey, res.SigningKeyID)
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"lawpoint/content"
@@ -40,6 +41,11 @@ type InitConfig struct {
 	Data  string   // the data folder; created if missing, must not hold a store yet
 	Hosts []string // extra DNS names or IPs for the MQTT server certificate
 	Admin string   // the first admin's username (default "admin")
+	// AdminPassword, if set, is the first admin's password as the
+	// operator chose it (checked by the password rules; not shown, not to
+	// be changed at the first sign-in). Empty: a one-time password is
+	// made and returned.
+	AdminPassword string
 }
 
 // InitResult is what Init prints once.
@@ -58,6 +64,13 @@ func Init(ctx context.Context, cfg InitConfig) (InitResult, error) {
 	}
 	if cfg.Admin == "" {
 		cfg.Admin = "admin"
+	}
+	if cfg.AdminPassword != "" {
+		// Checked before anything is written: a refused password leaves
+		// no half-made data folder behind.
+		if ps := fleet.NewPasswordProblems(strings.TrimSpace(cfg.Admin), cfg.AdminPassword, cfg.AdminPassword); len(ps) > 0 {
+			return InitResult{}, fmt.Errorf("init: the admin password: %w", ps)
+		}
 	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return InitResult{}, fmt.Errorf("init: create data folder: %w", err)
@@ -87,7 +100,12 @@ func Init(ctx context.Context, cfg InitConfig) (InitResult, error) {
 	}
 	defer st.Close()
 	reg := fleet.NewRegistry(st)
-	pw, err := reg.CreateStaff(ctx, cfg.Admin, fleet.StaffAdmin)
+	var pw string
+	if cfg.AdminPassword != "" {
+		err = reg.CreateStaffWithPassword(ctx, cfg.Admin, fleet.StaffAdmin, cfg.AdminPassword)
+	} else {
+		pw, err = reg.CreateStaff(ctx, cfg.Admin, fleet.StaffAdmin)
+	}
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -158,5 +159,36 @@ func TestServeOverTLSAndShutdown(t *testing.T) {
 		SetUsername("kiosk-1").SetPassword(en.Password).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second))
 	if tk := c2.Connect(); tk.WaitTimeout(10*time.Second) && tk.Error() == nil {
 		t.Fatal("broker still accepts connections after shutdown")
+	}
+}
+
+// An admin password the operator chose (init --admin-password-file) is
+// checked by the password rules, never returned, and signs in to the API
+// at once: it is the owner's own, not a one-time password to change.
+func TestInitWithChosenAdminPassword(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if _, err := server.Init(t.Context(), server.InitConfig{Data: dir, AdminPassword: "short"}); err == nil {
+		t.Fatal("a 5-character admin password was accepted")
+	} else {
+		var ps fleet.FieldErrors
+		if !errors.As(err, &ps) || !strings.Contains(ps[0].Err.Zh, "至少需要10个字符") {
+			t.Fatalf("short password: %v", err)
+		}
+	}
+	// The refusal wrote nothing: the same folder initialises afterwards.
+	res, err := server.Init(t.Context(), server.InitConfig{Data: dir, AdminPassword: "县司法局 correct horse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AdminPassword != "" {
+		t.Fatalf("a chosen password was returned: %q", res.AdminPassword)
+	}
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(dir, server.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := fleet.NewRegistry(st).Login(t.Context(), "admin", "县司法局 correct horse", time.Hour); err != nil {
+		t.Fatalf("API sign-in with the chosen password: %v", err)
 	}
 }
