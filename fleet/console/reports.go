@@ -111,6 +111,7 @@ func (r *reportRow) UptimeGood() string {
 // playRow is one content item's proof of play in the period and region.
 type playRow struct {
 	ItemID  string
+	Title   string // the item's kind and one-line summary ("" if it is gone)
 	Plays   int
 	Seconds int
 	Devices int
@@ -399,9 +400,18 @@ func (c *Console) plays(ctx context.Context, fromDay, toDay, region string) ([]p
 			}
 		}
 	}
+	titles := map[string]string{}
+	if comp, err := c.compiled(ctx); err == nil {
+		now := c.now()
+		for _, it := range comp.Set().Items {
+			row := itemRowOf(it, now)
+			titles[it.ID] = row.KindName + "：" + row.Summary
+		}
+	}
 	out := make([]playRow, 0, len(m))
 	for _, p := range m {
 		p.Devices = len(p.devs)
+		p.Title = titles[p.ItemID]
 		out = append(out, *p)
 	}
 	slices.SortFunc(out, func(a, b playRow) int {
@@ -521,13 +531,31 @@ func (c *Console) reportsCSV(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		c.errorPage(w, r, rc, http.StatusBadRequest, "无法导出", strings.Join(msgs, "；"))
 		return
 	}
+	plays := r.URL.Query().Get("table") == "plays"
+	if plays {
+		var err error
+		if d.Plays, err = c.plays(r.Context(), d.From, d.To, d.base()); err != nil {
+			c.internal(w, r, rc, err)
+			return
+		}
+	}
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff") // UTF-8 BOM: Excel then reads the Chinese correctly
 	cw := csv.NewWriter(&buf)
 	cw.UseCRLF = true
-	_ = cw.Write(csvHeader)
-	for _, row := range d.All {
-		_ = cw.Write(row.csvRecord())
+	name := "report"
+	if plays {
+		// The second table of the page: plays of each content item.
+		name = "plays"
+		_ = cw.Write([]string{"内容编号", "内容", "播放次数", "播放时长（小时）", "设备数"})
+		for _, p := range d.Plays {
+			_ = cw.Write([]string{csvSafe(p.ItemID), csvSafe(p.Title), strconv.Itoa(p.Plays), p.Hours(), strconv.Itoa(p.Devices)})
+		}
+	} else {
+		_ = cw.Write(csvHeader)
+		for _, row := range d.All {
+			_ = cw.Write(row.csvRecord())
+		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -537,7 +565,7 @@ func (c *Console) reportsCSV(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="lawpoint-report-%s-%s.csv"`, d.From, d.To))
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="lawpoint-%s-%s-%s.csv"`, name, d.From, d.To))
 	_, _ = w.Write(buf.Bytes())
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"lawpoint/content"
 	"lawpoint/device/wire"
 	"lawpoint/fleet"
 )
@@ -194,7 +195,24 @@ func TestReportsTableChartsAndCSV(t *testing.T) {
 		t.Error("inline script on the reports page")
 	}
 	// Plays: msg-1 on both days, msg-2 outside the period.
-	mustContain(t, p, `<tr data-item="msg-1"><td>msg-1</td><td class="n plays">60</td><td class="n hours">0.2</td><td class="n devices">1</td></tr>`)
+	mustContain(t, p, `<tr data-item="msg-1"><td>msg-1</td><td class="title">（内容库中没有）</td><td class="n plays">60</td><td class="n hours">0.2</td><td class="n devices">1</td></tr>`,
+		`id="plays-csv" href="/reports.csv?`)
+	// The plays table as its own CSV.
+	pc := b.get("/reports.csv?" + q + "&table=plays")
+	if pc.status != http.StatusOK || !strings.Contains(pc.header.Get("Content-Disposition"), "lawpoint-plays-") {
+		t.Fatalf("plays csv: %d %v", pc.status, pc.header)
+	}
+	if got := strings.TrimPrefix(pc.body, "\ufeff"); got != "内容编号,内容,播放次数,播放时长（小时）,设备数\r\nmsg-1,,60,0.2,1\r\n" {
+		t.Errorf("plays csv:\n%q", got)
+	}
+	// With the item in the library, its kind and text stand beside its ID.
+	if _, err := f.lib.PutItem(t.Context(), "admin", content.NewText("msg-1", 1, content.Text{Body: "遇到纠纷找人民调解"})); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, b.get("/reports?"+q), `<td>msg-1</td><td class="title">LED文字：遇到纠纷找人民调解</td>`)
+	if got := b.get("/reports.csv?" + q + "&table=plays").body; !strings.Contains(got, "msg-1,LED文字：遇到纠纷找人民调解,60,0.2,1") {
+		t.Errorf("plays csv with the item:\n%q", got)
+	}
 	if strings.Contains(p.body, "msg-2") {
 		t.Error("a play outside the period is counted")
 	}
