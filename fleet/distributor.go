@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lawpoint/content"
@@ -42,6 +43,13 @@ type Distributor struct {
 	Interval time.Duration
 	// PublishTimeout bounds one publish (default 10 s).
 	PublishTimeout time.Duration
+	// Workers is how many devices a recompute evaluates and builds at once
+	// (default 0: one per core, runtime.GOMAXPROCS).
+	Workers int
+	// fullBuilds turns the manifest templates off (tests compare both);
+	// templated counts the desired states made from one.
+	fullBuilds bool
+	templated  atomic.Int64
 
 	mu       sync.Mutex // one recompute at a time; guards the cache
 	rev      int64
@@ -220,31 +228,33 @@ func (d *Distributor) recompute(ctx context.Context, ids []string, force bool) (
 		return stats, err
 	}
 	now := d.now().UTC().Truncate(time.Second)
+	var ts *templates
+	if !d.fullBuilds {
+		ts = newTemplates(c)
+	}
 	process := func(devs []Device, states map[string]DeviceState) error {
+		// Digests and new desired states are made on every core (the
+		// manifests' plans, encoding and signatures are most of a
+		// recompute); what they lead to is then taken in device order.
+		outs := make([]outcome, len(devs))
+		parallel(len(devs), d.workers(), func(i int) {
+			outs[i] = d.evaluate(c, dg, ts, devs[i], states[devs[i].ID], force, now)
+		})
 		var ups []DesiredUpdate
 		var republish []DeviceState
-		for _, dev := range devs {
+		for i, o := range outs {
 			stats.Devices++
-			st := states[dev.ID]
-			settings := DefaultSettings
-			if st.Settings != nil {
-				settings = *st.Settings
-			}
-			cd := ContentDevice(dev)
-			digest := dg.device(c, cd, settings, st.SessionFloor)
-			if !force && st.Payload != nil && st.Digest == digest && st.Expires.After(now.Add(d.RefreshBefore)) {
-				if !st.Published {
+			switch {
+			case o.err != nil:
+				stats.Failed++
+				d.warn.Warn("build:"+devs[i].ID, "desired state not built", "device", devs[i].ID, "error", o.err)
+			case o.unchanged:
+				if st := states[devs[i].ID]; !st.Published {
 					republish = append(republish, st)
 				}
-				continue
+			default:
+				ups = append(ups, o.update)
 			}
-			u, err := d.build(c, cd, st, settings, digest, now)
-			if err != nil {
-				stats.Failed++
-				d.warn.Warn("build:"+dev.ID, "desired state not built", "device", dev.ID, "error", err)
-				continue
-			}
-			ups = append(ups, u)
 		}
 		stats.Republished += len(republish)
 		if len(ups) > 0 {
@@ -291,7 +301,11 @@ func (d *Distributor) recompute(ctx context.Context, ids []string, force bool) (
 		if len(devs) == 0 {
 			break
 		}
-		sts, err := d.store.States(ctx, after, pageSize)
+		// Summaries: a published payload is not needed here (an unchanged
+		// one is not published again, a changed one is replaced), and
+		// reading every device's ~28 KB back cost more than a second per
+		// county-wide change with 10,000 devices.
+		sts, err := d.store.StateSummaries(ctx, after, pageSize)
 		if err != nil {
 			return stats, err
 		}
@@ -310,23 +324,67 @@ func (d *Distributor) recompute(ctx context.Context, ids []string, force bool) (
 	return stats, nil
 }
 
-// build makes the next desired state of one device.
-func (d *Distributor) build(c *content.Compiled, dev content.Device, st DeviceState, settings wire.Settings, digest string, now time.Time) (DesiredUpdate, error) {
+// build makes the next desired state of one device: from its group's
+// manifest template when ts has one (manifest_template.go), else in full.
+func (d *Distributor) build(c *content.Compiled, ts *templates, dev content.Device, st DeviceState, settings wire.Settings, digest string, now time.Time) (DesiredUpdate, error) {
+	des := wire.Desired{Version: st.Version + 1, IssuedAt: now, Settings: settings, SessionFloor: st.SessionFloor}
 	serial := st.Serial + 1
-	m, err := c.BuildManifest(dev, serial, now)
+	var tp *template
+	if ts != nil && wire.ValidateDeviceID(dev.ID) == nil {
+		tp = ts.get(dev)
+	}
+	if tp != nil {
+		var (
+			first bool
+			u     DesiredUpdate
+			err   error
+		)
+		tp.once.Do(func() {
+			first = true
+			var m *content.Manifest
+			var signed []byte
+			u, m, signed, err = d.buildFull(c, dev, des, serial, digest)
+			if err != nil {
+				return
+			}
+			if tp.ok = tp.init(d.key, m, signed, des, u.Payload); tp.ok {
+				ts.hold(tp)
+			} else {
+				d.warn.Warn("manifest-template", "manifest template failed its self-check; building its group's manifests in full", "device", dev.ID)
+			}
+		})
+		if first {
+			return u, err
+		}
+		if tp.ok {
+			if payload, ok := tp.desired(d.key, dev.ID, serial, des); ok {
+				d.templated.Add(1)
+				return DesiredUpdate{DeviceID: dev.ID, Version: des.Version, Serial: serial, Digest: digest, Expires: tp.expires, Issued: now, Payload: payload}, nil
+			}
+		}
+	}
+	u, _, _, err := d.buildFull(c, dev, des, serial, digest)
+	return u, err
+}
+
+// buildFull makes one device's desired state des with manifest serial:
+// plan, canonical manifest, signature, wire encoding. It also returns the
+// manifest and the signed envelope.
+func (d *Distributor) buildFull(c *content.Compiled, dev content.Device, des wire.Desired, serial uint64, digest string) (DesiredUpdate, *content.Manifest, []byte, error) {
+	m, err := c.BuildManifest(dev, serial, des.IssuedAt)
 	if err != nil {
-		return DesiredUpdate{}, err
+		return DesiredUpdate{}, nil, nil, err
 	}
 	signed, err := content.Sign(m, d.key)
 	if err != nil {
-		return DesiredUpdate{}, err
+		return DesiredUpdate{}, nil, nil, err
 	}
-	des := wire.Desired{Version: st.Version + 1, IssuedAt: now, Settings: settings, Manifest: signed, SessionFloor: st.SessionFloor}
+	des.Manifest = signed
 	payload, err := wire.Encode(des)
 	if err != nil {
-		return DesiredUpdate{}, err
+		return DesiredUpdate{}, nil, nil, err
 	}
-	return DesiredUpdate{DeviceID: dev.ID, Version: des.Version, Serial: serial, Digest: digest, Expires: m.ExpiresAt, Issued: now, Payload: payload}, nil
+	return DesiredUpdate{DeviceID: dev.ID, Version: des.Version, Serial: serial, Digest: digest, Expires: m.ExpiresAt, Issued: des.IssuedAt, Payload: payload}, m, signed, nil
 }
 
 // publish sends stored desired states to the broker (retained, QoS 1) and

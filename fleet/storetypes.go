@@ -106,6 +106,11 @@ type StateStore interface {
 	State(ctx context.Context, id string) (DeviceState, error)
 	// States lists the states of active devices with ID > after, by ID.
 	States(ctx context.Context, after string, limit int) ([]DeviceState, error)
+	// StateSummaries is States without the payloads the broker already
+	// took: Payload is nil where Published is true (a recompute and the
+	// status counts need every other field, and a payload only to publish
+	// it again). Use States to republish.
+	StateSummaries(ctx context.Context, after string, limit int) ([]DeviceState, error)
 	// PutDesired stores new desired states in one transaction. An update
 	// whose Version is not one above the stored one is skipped (another
 	// replica got there first); the result says which were stored.

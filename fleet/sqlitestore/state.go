@@ -16,6 +16,13 @@ import (
 const stateColumns = `d.id, coalesce(s.version, 0), coalesce(s.serial, 0), coalesce(s.digest, ''), coalesce(s.expires_us, 0),
 	coalesce(s.issued_us, 0), s.payload, coalesce(s.published, 0), coalesce(s.session_floor, 0), s.settings, s.reported, coalesce(s.reported_us, 0)`
 
+// summaryColumns are stateColumns with the payload left out once the
+// broker took it (StateSummaries): SQLite then does not read the payload's
+// overflow pages at all.
+const summaryColumns = `d.id, coalesce(s.version, 0), coalesce(s.serial, 0), coalesce(s.digest, ''), coalesce(s.expires_us, 0),
+	coalesce(s.issued_us, 0), CASE WHEN s.published = 0 THEN s.payload END, coalesce(s.published, 0), coalesce(s.session_floor, 0),
+	s.settings, s.reported, coalesce(s.reported_us, 0)`
+
 func scanState(sc scanner) (fleet.DeviceState, error) {
 	var (
 		st                          fleet.DeviceState
@@ -61,10 +68,19 @@ func (s *Store) State(ctx context.Context, id string) (fleet.DeviceState, error)
 
 // States implements fleet.StateStore.
 func (s *Store) States(ctx context.Context, after string, limit int) ([]fleet.DeviceState, error) {
+	return s.states(ctx, stateColumns, after, limit)
+}
+
+// StateSummaries implements fleet.StateStore.
+func (s *Store) StateSummaries(ctx context.Context, after string, limit int) ([]fleet.DeviceState, error) {
+	return s.states(ctx, summaryColumns, after, limit)
+}
+
+func (s *Store) states(ctx context.Context, columns, after string, limit int) ([]fleet.DeviceState, error) {
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+stateColumns+`
+	rows, err := s.r.QueryContext(ctx, `SELECT `+columns+`
 		FROM devices d LEFT JOIN device_state s ON s.device_id = d.id
 		WHERE d.id > ? AND d.revoked_us IS NULL ORDER BY d.id LIMIT ?`, after, limit)
 	if err != nil {
@@ -105,22 +121,36 @@ func (s *Store) PutDesired(ctx context.Context, ups []fleet.DesiredUpdate) ([]bo
 			if u.Version < 1 || u.Version > math.MaxInt64 || u.Serial > math.MaxInt64 {
 				continue
 			}
-			ok, err := ensureState(ctx, tx, u.DeviceID)
+			update := func() (bool, error) {
+				res, err := tx.ExecContext(ctx, `UPDATE device_state SET version = ?, serial = ?, digest = ?, expires_us = ?,
+					issued_us = ?, payload = ?, published = 0 WHERE device_id = ? AND version = ? AND serial < ?`,
+					int64(u.Version), int64(u.Serial), u.Digest, us(u.Expires), us(u.Issued), u.Payload, u.DeviceID,
+					int64(u.Version-1), int64(u.Serial))
+				if err != nil {
+					return false, err
+				}
+				n, _ := res.RowsAffected()
+				return n == 1, nil
+			}
+			// Most devices have a state row already: try the update
+			// first, and make the row only when nothing was updated.
+			ok, err := update()
 			if err != nil {
 				return err
 			}
 			if !ok {
-				continue
+				exists, err := ensureState(ctx, tx, u.DeviceID)
+				if err != nil {
+					return err
+				}
+				if !exists {
+					continue
+				}
+				if ok, err = update(); err != nil {
+					return err
+				}
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE device_state SET version = ?, serial = ?, digest = ?, expires_us = ?,
-				issued_us = ?, payload = ?, published = 0 WHERE device_id = ? AND version = ? AND serial < ?`,
-				int64(u.Version), int64(u.Serial), u.Digest, us(u.Expires), us(u.Issued), u.Payload, u.DeviceID,
-				int64(u.Version-1), int64(u.Serial))
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			done[i] = n == 1
+			done[i] = ok
 			hook("desired")
 		}
 		return nil
