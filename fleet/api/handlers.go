@@ -1220,7 +1220,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	var out Status
 	after := ""
 	for {
-		sts, err := s.store.States(r.Context(), after, 1000)
+		sts, err := s.store.StateSummaries(r.Context(), after, 1000) // counts only: no payloads
 		if err != nil {
 			s.fail(w, r, err)
 			return

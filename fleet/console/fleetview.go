@@ -115,7 +115,7 @@ func (c *Console) loadDevices(ctx context.Context, region string) ([]deviceRow, 
 	}
 	sm := map[string]fleet.DeviceState{}
 	for after := ""; ; {
-		sts, err := c.store.States(ctx, after, 1000)
+		sts, err := c.store.StateSummaries(ctx, after, 1000) // no payloads: the list shows versions and status
 		if err != nil {
 			return nil, err
 		}
