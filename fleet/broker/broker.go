@@ -42,6 +42,16 @@ type Config struct {
 	// subscriptions and queued QoS 1 messages) is kept (default 14 days,
 	// the length of a device's content plan).
 	SessionExpiry time.Duration
+	// MessageExpiry is how long a retained message, or a QoS 1 message
+	// queued for an offline session, is kept after it was published
+	// (default 9 days). mochi's own default, 24 hours, deleted a device's
+	// retained desired state a day after the last change, so a device
+	// offline for longer found nothing on return. The fleet republishes
+	// every device's desired state at least every 7 days (the manifest
+	// renewal: content.PlanHorizon minus the Distributor's RefreshBefore,
+	// plus its hourly recompute), so 9 days keeps it retained for good;
+	// a queue of an offline session holds at most 9 days of versions.
+	MessageExpiry time.Duration
 
 	Logger *slog.Logger
 }
@@ -51,6 +61,7 @@ const (
 	DefaultWritesPending = 128
 	DefaultBufferSize    = 1024
 	DefaultSessionExpiry = 14 * 24 * time.Hour
+	DefaultMessageExpiry = 9 * 24 * time.Hour
 )
 
 // Broker is the embedded MQTT broker.
@@ -85,6 +96,9 @@ func New(auth Authenticator, cfg Config) (*Broker, error) {
 	if cfg.SessionExpiry <= 0 {
 		cfg.SessionExpiry = DefaultSessionExpiry
 	}
+	if cfg.MessageExpiry <= 0 {
+		cfg.MessageExpiry = DefaultMessageExpiry
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -92,6 +106,7 @@ func New(auth Authenticator, cfg Config) (*Broker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = cfg.WritesPending
 	caps.MaximumSessionExpiryInterval = uint32(cfg.SessionExpiry / time.Second)
+	caps.MaximumMessageExpiryInterval = int64(cfg.MessageExpiry / time.Second)
 	caps.MaximumPacketSize = 1 << 20 // wire.MaxPayload plus topic and header
 	caps.MinimumProtocolVersion = 4  // MQTT 3.1.1 and 5
 	caps.MaximumQos = 1              // the protocol uses QoS 0 and 1 only

@@ -18,6 +18,7 @@ import (
 
 	"lawpoint/content"
 	"lawpoint/fleet"
+	"lawpoint/fleet/broker"
 	"lawpoint/fleet/server"
 	"lawpoint/fleet/sqlitestore"
 )
@@ -190,5 +191,16 @@ func TestInitWithChosenAdminPassword(t *testing.T) {
 	defer st.Close()
 	if _, _, err := fleet.NewRegistry(st).Login(t.Context(), "admin", "县司法局 correct horse", time.Hour); err != nil {
 		t.Fatalf("API sign-in with the chosen password: %v", err)
+	}
+}
+
+// Every device's desired state is republished (the manifest renewal)
+// before the broker drops it as a retained message: otherwise a device
+// offline through that gap would find nothing when it returns.
+func TestRetainedDesiredOutlivesTheRenewal(t *testing.T) {
+	d := fleet.NewDistributor(nil, nil, nil, nil)
+	gap := content.PlanHorizon - d.RefreshBefore + d.Interval
+	if gap >= broker.DefaultMessageExpiry {
+		t.Fatalf("desired state is republished every %v, but the broker keeps retained messages %v", gap, broker.DefaultMessageExpiry)
 	}
 }
