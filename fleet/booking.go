@@ -290,6 +290,15 @@ const (
 	ExceptionExtra = "extra" // extra working hours in [From, To)
 )
 
+// ExceptionKindName is the Chinese name of an exception kind: 加班 for
+// extra hours, 请假 (leave) otherwise.
+func ExceptionKindName(kind string) string {
+	if kind == ExceptionExtra {
+		return "加班"
+	}
+	return "请假"
+}
+
 // Exception is leave or extra hours of an adviser.
 type Exception struct {
 	ID        int64     `json:"id"`
@@ -367,6 +376,23 @@ const (
 	RequestConfirmed   = "confirmed"
 	RequestUnconfirmed = "unconfirmed"
 )
+
+// RequestReasonText is the Chinese reason, for staff, why a booking
+// request could not be booked ("" for no reason code): staff call the
+// villager back.
+func RequestReasonText(code string) string {
+	switch code {
+	case "":
+		return ""
+	case ErrSlotTaken.Code:
+		return "所选时段已被预约或已过，请电话联系群众另约时间"
+	case "no_adviser":
+		return "没有可接受预约的律师或法律顾问"
+	case ErrNotFound.Code:
+		return "所选律师或法律顾问不存在"
+	}
+	return "预约信息有误（" + code + "），请电话联系群众"
+}
 
 // BookingFilter selects bookings.
 type BookingFilter struct {

@@ -582,18 +582,7 @@ func (b *Bookings) CatchUp(ctx context.Context) error {
 // Run projects new events every interval until ctx ends (CatchUp also runs
 // before every booking and staff listing).
 func (b *Bookings) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := b.CatchUp(ctx); err != nil && ctx.Err() == nil {
-				b.log.Warn("device events not projected; retrying", "error", err)
-			}
-		}
-	}
+	RunEvery(ctx, every, b.log, "device events not projected; retrying", b.CatchUp)
 }
 
 func (b *Bookings) project(tx BookingTx, e Event, tpl string) error {

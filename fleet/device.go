@@ -23,6 +23,17 @@ const (
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k == KindKiosk || k == KindLED }
 
+// Label is the kind's Chinese name for staff (an unknown kind as it is).
+func (k Kind) Label() string {
+	switch k {
+	case KindKiosk:
+		return "自助一体机"
+	case KindLED:
+		return "LED屏"
+	}
+	return string(k)
+}
+
 // Device is one kiosk or LED board as staff registered it.
 type Device struct {
 	ID           string    // stable device ID, also its MQTT username; see ValidateDeviceID

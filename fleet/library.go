@@ -49,6 +49,34 @@ func (l *Library) Set(ctx context.Context) (*content.Set, int64, error) {
 	return l.store.ContentSet(ctx)
 }
 
+// Schedule returns the stored schedule with id; found is false when there
+// is none.
+func (l *Library) Schedule(ctx context.Context, id string) (s content.Schedule, found bool, err error) {
+	set, _, err := l.Set(ctx)
+	if err != nil {
+		return content.Schedule{}, false, err
+	}
+	i := slices.IndexFunc(set.Schedules, func(x content.Schedule) bool { return x.ID == id })
+	if i < 0 {
+		return content.Schedule{}, false, nil
+	}
+	return set.Schedules[i], true, nil
+}
+
+// Notice returns the stored emergency notice with id; found is false when
+// there is none.
+func (l *Library) Notice(ctx context.Context, id string) (n content.Notice, found bool, err error) {
+	set, _, err := l.Set(ctx)
+	if err != nil {
+		return content.Notice{}, false, err
+	}
+	i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == id })
+	if i < 0 {
+		return content.Notice{}, false, nil
+	}
+	return set.Notices[i], true, nil
+}
+
 // change applies edit to the current set, validates the result, and stores
 // the records edit returns, retrying when another change got in between.
 func (l *Library) change(ctx context.Context, edit func(set *content.Set) ([]ContentRecord, error)) error {

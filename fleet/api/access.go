@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"lawpoint/content"
@@ -190,19 +189,6 @@ func schedulesVisible(acct fleet.Account, all []content.Schedule) []content.Sche
 	return out
 }
 
-// findSchedule returns the stored schedule with id, if any.
-func (s *Server) findSchedule(ctx context.Context, id string) (content.Schedule, bool, error) {
-	set, _, err := s.cfg.Library.Set(ctx)
-	if err != nil {
-		return content.Schedule{}, false, err
-	}
-	i := slices.IndexFunc(set.Schedules, func(x content.Schedule) bool { return x.ID == id })
-	if i < 0 {
-		return content.Schedule{}, false, nil
-	}
-	return set.Schedules[i], true, nil
-}
-
 // checkScheduleWrite refuses (403, audited) a schedule the account may
 // not write: viewers; an operator's schedule outside their township, or a
 // change of a stored schedule that is not only theirs to change.
@@ -215,7 +201,7 @@ func (s *Server) checkScheduleWrite(w http.ResponseWriter, r *http.Request, sc c
 	if acct.Admin() {
 		return true
 	}
-	old, exists, err := s.findSchedule(r.Context(), sc.ID)
+	old, exists, err := s.cfg.Library.Schedule(r.Context(), sc.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return false

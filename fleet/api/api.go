@@ -220,6 +220,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // MaxJSONBody bounds a JSON request body.
 const MaxJSONBody = 1 << 20
 
+// readJSON reads the JSON body strictly into v (decode) and answers a bad
+// body itself; it reports whether v was read.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := decode(w, r, v); err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	return true
+}
+
 // decode reads a JSON body strictly into v.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))

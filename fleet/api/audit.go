@@ -89,13 +89,3 @@ func commandName(k wire.CommandKind) string {
 	}
 	return string(k)
 }
-
-func kindName(k fleet.Kind) string {
-	switch k {
-	case fleet.KindLED:
-		return "LED屏"
-	case fleet.KindKiosk:
-		return "自助一体机"
-	}
-	return string(k)
-}

@@ -185,8 +185,7 @@ func (h *bookingAPI) showAdviser(w http.ResponseWriter, r *http.Request) {
 
 func (h *bookingAPI) putAdviser(w http.ResponseWriter, r *http.Request) {
 	var a fleet.Adviser
-	if err := decode(w, r, &a); err != nil {
-		h.fail(w, r, err)
+	if !h.s.readJSON(w, r, &a) {
 		return
 	}
 	if a.ID == "" {
@@ -263,8 +262,7 @@ func (h *bookingAPI) addException(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req ExceptionRequest
-	if err := decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
+	if !h.s.readJSON(w, r, &req) {
 		return
 	}
 	e, err := h.b.AddException(r.Context(), fleet.Exception{AdviserID: a.ID, Kind: req.Kind, From: req.From, To: req.To, Note: req.Note})
@@ -273,7 +271,7 @@ func (h *bookingAPI) addException(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.s.record(r, fleet.AuditEntry{Action: fleet.AuditAdviser, Target: "adviser " + a.ID, Region: strings.Join(adviserRegions(a), ","),
-		Summary: fmt.Sprintf("%s为 %s 添加%s：%s 至 %s", viaAPI, a.Name, exceptionName(e.Kind), beijing(e.From), beijing(e.To)),
+		Summary: fmt.Sprintf("%s为 %s 添加%s：%s 至 %s", viaAPI, a.Name, fleet.ExceptionKindName(e.Kind), beijing(e.From), beijing(e.To)),
 		After:   auditJSON(e)})
 	writeJSON(w, http.StatusCreated, e)
 }
@@ -296,7 +294,7 @@ func (h *bookingAPI) deleteException(w http.ResponseWriter, r *http.Request) {
 	e := fleet.AuditEntry{Action: fleet.AuditAdviser, Target: "adviser " + a.ID, Region: strings.Join(adviserRegions(a), ","),
 		Summary: fmt.Sprintf("%s删除 %s 的一条请假或加班（#%d）", viaAPI, a.Name, id)}
 	if i := slices.IndexFunc(exc, func(x fleet.Exception) bool { return x.ID == id }); i >= 0 {
-		e.Summary = fmt.Sprintf("%s删除 %s 的一条%s（%s 至 %s）", viaAPI, a.Name, exceptionName(exc[i].Kind), beijing(exc[i].From), beijing(exc[i].To))
+		e.Summary = fmt.Sprintf("%s删除 %s 的一条%s（%s 至 %s）", viaAPI, a.Name, fleet.ExceptionKindName(exc[i].Kind), beijing(exc[i].From), beijing(exc[i].To))
 		e.Before = auditJSON(exc[i])
 	}
 	h.s.record(r, e)
@@ -477,20 +475,6 @@ type RequestView struct {
 	Received   time.Time `json:"received"`
 }
 
-func reasonText(code string) string {
-	switch code {
-	case "":
-		return ""
-	case fleet.ErrSlotTaken.Code:
-		return "所选时段已被预约或已过，请电话联系群众另约时间"
-	case "no_adviser":
-		return "没有可接受预约的律师或法律顾问"
-	case fleet.ErrNotFound.Code:
-		return "所选律师或法律顾问不存在"
-	}
-	return "预约信息有误（" + code + "），请电话联系群众"
-}
-
 func (h *bookingAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 	full, ok := h.showPhones(w, r)
 	if !ok {
@@ -530,7 +514,7 @@ func (h *bookingAPI) listRequests(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 		}
-		v := RequestView{DeviceID: q.DeviceID, RequestID: q.RequestID, Status: q.Status, Reason: q.Reason, ReasonText: reasonText(q.Reason),
+		v := RequestView{DeviceID: q.DeviceID, RequestID: q.RequestID, Status: q.Status, Reason: q.Reason, ReasonText: fleet.RequestReasonText(q.Reason),
 			Service: q.Data.Service, AdviserID: q.Data.AdviserID, SlotStart: q.Data.SlotStart.UTC(), Name: q.Data.Contact.Name,
 			Phone: q.Data.Contact.Phone, Received: q.Received.UTC()}
 		if !full {
@@ -591,8 +575,7 @@ func (h *bookingAPI) getSettings(w http.ResponseWriter, r *http.Request) {
 
 func (h *bookingAPI) putSettings(w http.ResponseWriter, r *http.Request) {
 	var req BookingSettings
-	if err := decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
+	if !h.s.readJSON(w, r, &req) {
 		return
 	}
 	before, err := h.b.MeetingTemplate(r.Context())
@@ -625,8 +608,7 @@ func (h *bookingAPI) getCategories(w http.ResponseWriter, r *http.Request) {
 
 func (h *bookingAPI) putCategories(w http.ResponseWriter, r *http.Request) {
 	var req wire.KioskCategories
-	if err := decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
+	if !h.s.readJSON(w, r, &req) {
 		return
 	}
 	before, _, err := h.b.Categories(r.Context())
@@ -709,8 +691,7 @@ func (h *bookingAPI) kioskView(r *http.Request, b fleet.Booking, replayed bool) 
 
 func (h *bookingAPI) kioskBook(w http.ResponseWriter, r *http.Request, device string) {
 	var req wire.BookRequest
-	if err := decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
+	if !h.s.readJSON(w, r, &req) {
 		return
 	}
 	b, replayed, err := h.b.Book(r.Context(), device, req)
@@ -736,70 +717,50 @@ func (h *bookingAPI) checkCode(device string, err error) error {
 	return err
 }
 
-func (h *bookingAPI) kioskLookup(w http.ResponseWriter, r *http.Request, device string) {
-	var req wire.BookingLookup
-	if err := decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
-		return
+// byCode serves a kiosk's request about one booking by its code and
+// phone: it reads the body into req, refuses a device that guessed too many
+// codes (checkCode), runs do and answers the booking as the kiosk shows
+// it; ok is false when it answered an error.
+func (h *bookingAPI) byCode(w http.ResponseWriter, r *http.Request, device string, req any, do func() (fleet.Booking, error)) (b fleet.Booking, ok bool) {
+	if !h.s.readJSON(w, r, req) {
+		return b, false
 	}
 	if h.codeFail.blocked(device) {
 		h.fail(w, r, fleet.ErrTooMany)
-		return
+		return b, false
 	}
-	b, err := h.b.Lookup(r.Context(), req.Code, req.Phone)
+	b, err := do()
 	if err != nil {
 		h.fail(w, r, h.checkCode(device, err))
-		return
+		return b, false
 	}
 	writeJSON(w, http.StatusOK, h.kioskView(r, b, false))
+	return b, true
+}
+
+func (h *bookingAPI) kioskLookup(w http.ResponseWriter, r *http.Request, device string) {
+	var req wire.BookingLookup
+	h.byCode(w, r, device, &req, func() (fleet.Booking, error) { return h.b.Lookup(r.Context(), req.Code, req.Phone) })
 }
 
 func (h *bookingAPI) kioskCancel(w http.ResponseWriter, r *http.Request, device string) {
 	var req wire.BookingLookup
-	if err := decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
-		return
+	if b, ok := h.byCode(w, r, device, &req, func() (fleet.Booking, error) {
+		return h.b.Cancel(r.Context(), r.PathValue("code"), req.Phone)
+	}); ok {
+		h.s.log.Info("booking cancelled at a kiosk", "code", b.Code, "device", device)
 	}
-	if h.codeFail.blocked(device) {
-		h.fail(w, r, fleet.ErrTooMany)
-		return
-	}
-	b, err := h.b.Cancel(r.Context(), r.PathValue("code"), req.Phone)
-	if err != nil {
-		h.fail(w, r, h.checkCode(device, err))
-		return
-	}
-	h.s.log.Info("booking cancelled at a kiosk", "code", b.Code, "device", device)
-	writeJSON(w, http.StatusOK, h.kioskView(r, b, false))
 }
 
 func (h *bookingAPI) kioskReschedule(w http.ResponseWriter, r *http.Request, device string) {
 	var req wire.RescheduleRequest
-	if err := decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
-		return
+	if b, ok := h.byCode(w, r, device, &req, func() (fleet.Booking, error) {
+		return h.b.Reschedule(r.Context(), r.PathValue("code"), req.Phone, req.SlotStart)
+	}); ok {
+		h.s.log.Info("booking rescheduled at a kiosk", "code", b.Code, "device", device, "slot", b.SlotStart)
 	}
-	if h.codeFail.blocked(device) {
-		h.fail(w, r, fleet.ErrTooMany)
-		return
-	}
-	b, err := h.b.Reschedule(r.Context(), r.PathValue("code"), req.Phone, req.SlotStart)
-	if err != nil {
-		h.fail(w, r, h.checkCode(device, err))
-		return
-	}
-	h.s.log.Info("booking rescheduled at a kiosk", "code", b.Code, "device", device, "slot", b.SlotStart)
-	writeJSON(w, http.StatusOK, h.kioskView(r, b, false))
 }
 
 // Bookings returns the booking service the API serves (nil if the store
 // has none), so the server can run its projection loop.
 func (s *Server) Bookings() *fleet.Bookings { return s.cfg.Bookings }
-
-// exceptionName is the Chinese name of an adviser's exception kind.
-func exceptionName(kind string) string {
-	if kind == fleet.ExceptionExtra {
-		return "加班"
-	}
-	return "请假"
-}

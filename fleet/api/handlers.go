@@ -2,7 +2,6 @@ package api
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,8 +35,7 @@ type LoginResponse struct {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req LoginRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &req) {
 		return
 	}
 	// Sign-ins are audited as the console's: refused by the limit
@@ -207,8 +205,7 @@ type CreateDeviceResponse struct {
 
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 	var req CreateDeviceRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &req) {
 		return
 	}
 	ttl := time.Duration(req.TokenTTLHours) * time.Hour
@@ -232,7 +229,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r, fleet.AuditEntry{Action: fleet.AuditDevice, Target: d.ID, Region: d.Region,
-		Summary: fmt.Sprintf("%s登记设备 %s（%s），并生成注册码（有效至 %s）", viaAPI, d.ID, kindName(d.Kind), beijing(exp)),
+		Summary: fmt.Sprintf("%s登记设备 %s（%s），并生成注册码（有效至 %s）", viaAPI, d.ID, d.Kind.Label(), beijing(exp)),
 		After:   auditJSON(view(d))})
 	s.log.Info("device created", "device", d.ID, "by", staffOf(r).Username)
 	if s.cfg.Distributor != nil {
@@ -318,8 +315,7 @@ func (s *Server) newToken(w http.ResponseWriter, r *http.Request) {
 		TokenTTLHours int `json:"token_ttl_hours,omitempty"`
 	}
 	if r.ContentLength != 0 {
-		if err := decode(w, r, &req); err != nil {
-			s.fail(w, r, err)
+		if !s.readJSON(w, r, &req) {
 			return
 		}
 	}
@@ -350,7 +346,7 @@ func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r, fleet.AuditEntry{Action: fleet.AuditDevice, Target: d.ID, Region: d.Region,
-		Summary: fmt.Sprintf("%s停用设备 %s（%s）：其密码和未用的注册码作废", viaAPI, d.ID, kindName(d.Kind)),
+		Summary: fmt.Sprintf("%s停用设备 %s（%s）：其密码和未用的注册码作废", viaAPI, d.ID, d.Kind.Label()),
 		Before:  fmt.Sprintf("revoked=%t", d.IsRevoked()), After: "revoked=true"})
 	s.log.Info("device revoked", "device", id, "by", staffOf(r).Username)
 	writeJSON(w, http.StatusOK, map[string]string{"status": "revoked"})
@@ -362,8 +358,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var set wire.Settings
-	if err := decode(w, r, &set); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &set) {
 		return
 	}
 	before := fleet.DefaultSettings
@@ -388,8 +383,7 @@ func (s *Server) putBoard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b fleet.Board
-	if err := decode(w, r, &b); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &b) {
 		return
 	}
 	d, err := s.cfg.Registry.SetBoard(r.Context(), r.PathValue("id"), b)
@@ -429,8 +423,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req EnrolRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &req) {
 		return
 	}
 	e, err := s.cfg.Registry.Enrol(r.Context(), req.Token)
@@ -500,8 +493,7 @@ func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req CommandRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &req) {
 		return
 	}
 	id := r.PathValue("id")
@@ -677,8 +669,7 @@ type ContentRequest struct {
 
 func (s *Server) addContent(w http.ResponseWriter, r *http.Request) {
 	var req ContentRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &req) {
 		return
 	}
 	if len(req.Items)+len(req.Programmes)+len(req.Fallbacks) == 0 {
@@ -819,11 +810,11 @@ func (ch *contentChange) fallback(kind, programme string) {
 	ch.after.Fallbacks[kind] = programme
 	switch {
 	case old == programme:
-		ch.parts = append(ch.parts, fmt.Sprintf("%s的默认节目（%s，未变化）", kindName(fleet.Kind(kind)), cmp.Or(programme, "无")))
+		ch.parts = append(ch.parts, fmt.Sprintf("%s的默认节目（%s，未变化）", fleet.Kind(kind).Label(), cmp.Or(programme, "无")))
 	case programme == "":
-		ch.parts = append(ch.parts, fmt.Sprintf("清除%s的默认节目", kindName(fleet.Kind(kind))))
+		ch.parts = append(ch.parts, fmt.Sprintf("清除%s的默认节目", fleet.Kind(kind).Label()))
 	default:
-		ch.parts = append(ch.parts, fmt.Sprintf("%s的默认节目设为 %s", kindName(fleet.Kind(kind)), programme))
+		ch.parts = append(ch.parts, fmt.Sprintf("%s的默认节目设为 %s", fleet.Kind(kind).Label(), programme))
 	}
 }
 
@@ -897,24 +888,33 @@ type CheckResponse struct {
 	Conflicts []content.Conflict `json:"conflicts"`
 }
 
-func (s *Server) readSchedule(w http.ResponseWriter, r *http.Request) (content.Schedule, error) {
-	var sc content.Schedule
-	if err := decode(w, r, &sc); err != nil {
-		return sc, err
+// readSchedule reads and validates the schedule in the body and checks the
+// account may write it (checkScheduleWrite); ok is false when it has
+// answered.
+func (s *Server) readSchedule(w http.ResponseWriter, r *http.Request) (sc content.Schedule, ok bool) {
+	if !s.readJSON(w, r, &sc) {
+		return sc, false
 	}
 	if err := sc.Validate(); err != nil {
-		return sc, err
+		s.fail(w, r, err)
+		return sc, false
 	}
-	return sc, nil
+	return sc, s.checkScheduleWrite(w, r, sc)
+}
+
+// checkResponse is the answer about sc with its check's conflicts (an
+// empty list, never null, when there are none).
+func checkResponse(sc content.Schedule, rep content.Report) CheckResponse {
+	out := CheckResponse{Schedule: sc, Conflicts: rep.Conflicts}
+	if out.Conflicts == nil {
+		out.Conflicts = []content.Conflict{}
+	}
+	return out
 }
 
 func (s *Server) checkSchedule(w http.ResponseWriter, r *http.Request) {
-	sc, err := s.readSchedule(w, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !s.checkScheduleWrite(w, r, sc) {
+	sc, ok := s.readSchedule(w, r)
+	if !ok {
 		return
 	}
 	rep, err := s.cfg.Library.CheckSchedule(r.Context(), sc)
@@ -922,10 +922,7 @@ func (s *Server) checkSchedule(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := CheckResponse{Schedule: sc, Conflicts: rep.Conflicts}
-	if out.Conflicts == nil {
-		out.Conflicts = []content.Conflict{}
-	}
+	out := checkResponse(sc, rep)
 	for _, p := range rep.Problems {
 		out.Problems = append(out.Problems, ProblemBody{Field: p.Field, Error: p.Problem + "; " + p.Fix, Message: p.Message})
 	}
@@ -933,19 +930,15 @@ func (s *Server) checkSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) addSchedule(w http.ResponseWriter, r *http.Request) {
-	sc, err := s.readSchedule(w, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !s.checkScheduleWrite(w, r, sc) {
+	sc, ok := s.readSchedule(w, r)
+	if !ok {
 		return
 	}
 	if staffOf(r).NeedsApproval() {
 		s.draftSchedule(w, r, sc)
 		return
 	}
-	old, exists, err := s.findSchedule(r.Context(), sc.ID)
+	old, exists, err := s.cfg.Library.Schedule(r.Context(), sc.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -959,10 +952,8 @@ func (s *Server) addSchedule(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := CheckResponse{Schedule: sc, Stored: true, Conflicts: rep.Conflicts}
-	if out.Conflicts == nil {
-		out.Conflicts = []content.Conflict{}
-	}
+	out := checkResponse(sc, rep)
+	out.Stored = true
 	e := fleet.AuditEntry{Action: fleet.AuditSchedule, Target: sc.ID, Region: scheduleRegion(sc), After: auditJSON(sc),
 		Summary: fmt.Sprintf("%s保存并发布排期 %s%s", viaAPI, sc.ID, conflictNote(rep.Conflicts))}
 	if exists {
@@ -993,7 +984,7 @@ func (s *Server) draftSchedule(w http.ResponseWriter, r *http.Request, sc conten
 		s.fail(w, r, err)
 		return
 	}
-	old, exists, err := s.findSchedule(r.Context(), sc.ID)
+	old, exists, err := s.cfg.Library.Schedule(r.Context(), sc.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -1012,10 +1003,8 @@ func (s *Server) draftSchedule(w http.ResponseWriter, r *http.Request, sc conten
 	}
 	s.record(r, fleet.AuditEntry{Action: fleet.AuditSchedule, Target: sc.ID, Region: scheduleRegion(sc), Before: before, After: string(body),
 		Summary: fmt.Sprintf("%s提交排期草稿 %s（草稿 #%d），待县级管理员审批%s", viaAPI, sc.ID, id, conflictNote(rep.Conflicts))})
-	out := CheckResponse{Schedule: sc, DraftID: id, Conflicts: rep.Conflicts}
-	if out.Conflicts == nil {
-		out.Conflicts = []content.Conflict{}
-	}
+	out := checkResponse(sc, rep)
+	out.DraftID = id
 	s.log.Info("schedule draft stored", "schedule", sc.ID, "draft", id, "conflicts", len(rep.Conflicts), "by", acct.Username)
 	writeJSON(w, http.StatusAccepted, out)
 }
@@ -1029,7 +1018,7 @@ func conflictNote(cs []content.Conflict) string {
 }
 
 func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	old, exists, err := s.findSchedule(r.Context(), r.PathValue("id"))
+	old, exists, err := s.cfg.Library.Schedule(r.Context(), r.PathValue("id"))
 	if err == nil && !exists {
 		err = fmt.Errorf("schedule %s: %w", r.PathValue("id"), fleet.ErrNotFound)
 	}
@@ -1074,8 +1063,7 @@ func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) {
 // on, and the ones stored.
 func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 	var n content.Notice
-	if err := decode(w, r, &n); err != nil {
-		s.fail(w, r, err)
+	if !s.readJSON(w, r, &n) {
 		return
 	}
 	n, err := s.cfg.Library.CheckNotice(r.Context(), n, time.Now())
@@ -1083,7 +1071,7 @@ func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	old, exists, err := s.findNotice(r.Context(), n.ID)
+	old, exists, err := s.cfg.Library.Notice(r.Context(), n.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -1118,19 +1106,6 @@ func (s *Server) addNotice(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, n)
 }
 
-// findNotice returns the stored notice with id, if any.
-func (s *Server) findNotice(ctx context.Context, id string) (content.Notice, bool, error) {
-	set, _, err := s.cfg.Library.Set(ctx)
-	if err != nil {
-		return content.Notice{}, false, err
-	}
-	i := slices.IndexFunc(set.Notices, func(x content.Notice) bool { return x.ID == id })
-	if i < 0 {
-		return content.Notice{}, false, nil
-	}
-	return set.Notices[i], true, nil
-}
-
 // mayChangeNotice refuses (403, audited) a notice that the account may not
 // publish or change: every region of it, and of the stored notice with its
 // ID, must be the account's to act on (fleet.Account.CanActAll).
@@ -1151,7 +1126,7 @@ func (s *Server) mayChangeNotice(w http.ResponseWriter, r *http.Request, n, old 
 }
 
 func (s *Server) withdrawNotice(w http.ResponseWriter, r *http.Request) {
-	n, exists, err := s.findNotice(r.Context(), r.PathValue("id"))
+	n, exists, err := s.cfg.Library.Notice(r.Context(), r.PathValue("id"))
 	if err == nil && !exists {
 		err = fmt.Errorf("notice %s: %w", r.PathValue("id"), fleet.ErrNotFound)
 	}

@@ -223,11 +223,7 @@ func (x *CLI) adviserLeave(ctx context.Context, args []string) error {
 		return err
 	}
 	x.print(e, func(w io.Writer) {
-		what := "请假"
-		if *extra {
-			what = "加班"
-		}
-		fmt.Fprintf(w, "已登记%s（编号 %d）：%s 至 %s\n", what, e.ID, e.From.In(f.Location()).Format("2006-01-02 15:04"), e.To.In(f.Location()).Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "已登记%s（编号 %d）：%s 至 %s\n", fleet.ExceptionKindName(kind), e.ID, e.From.In(f.Location()).Format("2006-01-02 15:04"), e.To.In(f.Location()).Format("2006-01-02 15:04"))
 	})
 	return nil
 }

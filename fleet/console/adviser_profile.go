@@ -446,16 +446,11 @@ func profileChanges(old, next fleet.Adviser) []string {
 // keeps the adviser within their township; deactivating an adviser with
 // bookings to come asks for confirmation first (the bookings stay).
 func (c *Console) saveProfile(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	bk, a, exc, ok := c.findAdviser(w, r, rc)
+	bk, a, exc, _, ok := c.adviserToChange(w, r, rc, "您无权修改该顾问的基本信息。")
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	oldRegion := strings.Join(adviserRegions(a), ",")
-	if !actsOnAdviser(rc.acct, a) {
-		c.deny(w, r, rc, "adviser "+a.ID, oldRegion, "您无权修改该顾问的基本信息。")
-		return
-	}
 	f := readProfileForm(r)
 	f.ID = a.ID
 	errs := map[string]string{}

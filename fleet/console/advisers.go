@@ -286,26 +286,36 @@ func (c *Console) findAdviser(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	return bk, a, exc, true
 }
 
+// adviserToChange finds the adviser of the path, as findAdviser does, for a
+// change: an account that may not change it (actsOnAdviser) is refused
+// with why (403, audited). region is the adviser's regions, for the audit
+// row; ok is false when it has answered.
+func (c *Console) adviserToChange(w http.ResponseWriter, r *http.Request, rc *reqCtx, why string) (bk *fleet.Bookings, a fleet.Adviser, exc []fleet.Exception, region string, ok bool) {
+	if bk, a, exc, ok = c.findAdviser(w, r, rc); !ok {
+		return nil, a, nil, "", false
+	}
+	region = strings.Join(adviserRegions(a), ",")
+	if !actsOnAdviser(rc.acct, a) {
+		c.deny(w, r, rc, "adviser "+a.ID, region, why)
+		return nil, a, nil, region, false
+	}
+	return bk, a, exc, region, true
+}
+
 func (c *Console) adviserPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	_, a, exc, ok := c.findAdviser(w, r, rc)
 	if !ok {
 		return
 	}
 	d := adviserData{Form: formOfAdviser(a), Errors: map[string]string{}, ExcErrors: map[string]string{}, Exc: exceptionForm{Kind: fleet.ExceptionOff}}
-	switch r.URL.Query().Get("done") {
-	case "saved":
-		d.Flash = "工作时间已保存。"
-	case "exception":
-		d.Flash = "请假/加班已添加。"
-	case "removed":
-		d.Flash = "请假/加班已删除。"
-	case "created":
-		d.Flash = "已添加。请在下方设置每周工作时间：设置之前，群众在自助机上看得到该顾问，但约不到时段。"
-	case "profile":
-		d.Flash = "基本信息已保存。"
-	case "unchanged":
-		d.Flash = "基本信息没有变化，未保存。"
-	}
+	d.Flash = doneFlash(r, map[string]string{
+		"saved":     "工作时间已保存。",
+		"exception": "请假/加班已添加。",
+		"removed":   "请假/加班已删除。",
+		"created":   "已添加。请在下方设置每周工作时间：设置之前，群众在自助机上看得到该顾问，但约不到时段。",
+		"profile":   "基本信息已保存。",
+		"unchanged": "基本信息没有变化，未保存。",
+	})
 	c.showAdviser(w, r, rc, http.StatusOK, a, exc, d)
 }
 
@@ -340,11 +350,7 @@ func (c *Console) showAdviser(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		d.Days = append(d.Days, dayRow{Key: k, Label: adviserDayNames[k], Value: d.Form.Hours[k], Error: d.Errors["hours_"+k]})
 	}
 	for _, e := range exc {
-		name := "请假"
-		if e.Kind == fleet.ExceptionExtra {
-			name = "加班"
-		}
-		d.Exceptions = append(d.Exceptions, exceptionRow{Exception: e, KindName: name})
+		d.Exceptions = append(d.Exceptions, exceptionRow{Exception: e, KindName: fleet.ExceptionKindName(e.Kind)})
 	}
 	c.page(w, r, rc, status, "adviser", a.Name+" · 顾问与律师", "advisers", d)
 }
@@ -360,13 +366,8 @@ func auditAdviserJSON(a fleet.Adviser) string {
 // saveAdviser stores the weekly hours, slot length, buffer, minimum notice
 // and horizon. Nothing is stored unless every field is right.
 func (c *Console) saveAdviser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	bk, a, exc, ok := c.findAdviser(w, r, rc)
+	bk, a, exc, region, ok := c.adviserToChange(w, r, rc, "您无权修改该顾问的工作时间。")
 	if !ok {
-		return
-	}
-	region := strings.Join(adviserRegions(a), ",")
-	if !actsOnAdviser(rc.acct, a) {
-		c.deny(w, r, rc, "adviser "+a.ID, region, "您无权修改该顾问的工作时间。")
 		return
 	}
 	f := readAdviserForm(r)
@@ -408,13 +409,8 @@ func parseLocalTime(v string, end bool) (time.Time, bool) {
 
 // addException adds leave (off) or extra hours.
 func (c *Console) addException(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	bk, a, exc, ok := c.findAdviser(w, r, rc)
+	bk, a, exc, region, ok := c.adviserToChange(w, r, rc, "您无权修改该顾问的请假或加班。")
 	if !ok {
-		return
-	}
-	region := strings.Join(adviserRegions(a), ",")
-	if !actsOnAdviser(rc.acct, a) {
-		c.deny(w, r, rc, "adviser "+a.ID, region, "您无权修改该顾问的请假或加班。")
 		return
 	}
 	ef := exceptionForm{Kind: trimmed(r, "kind"), From: trimmed(r, "from"), To: trimmed(r, "to"), Note: trimmed(r, "note")}
@@ -455,7 +451,7 @@ func (c *Console) addException(w http.ResponseWriter, r *http.Request, rc *reqCt
 		default:
 			after, _ := json.Marshal(e)
 			c.record(r, rc, fleet.AuditEntry{Action: auditAdviser, Target: "adviser " + a.ID, Region: region,
-				Summary: fmt.Sprintf("为 %s 添加%s：%s 至 %s", a.Name, kindZh(e.Kind), e.From.In(shanghai).Format("2006-01-02 15:04"), e.To.In(shanghai).Format("2006-01-02 15:04")),
+				Summary: fmt.Sprintf("为 %s 添加%s：%s 至 %s", a.Name, fleet.ExceptionKindName(e.Kind), e.From.In(shanghai).Format("2006-01-02 15:04"), e.To.In(shanghai).Format("2006-01-02 15:04")),
 				After:   string(after)})
 			http.Redirect(w, r, "/advisers/"+a.ID+"?done=exception", http.StatusSeeOther)
 			return
@@ -465,22 +461,10 @@ func (c *Console) addException(w http.ResponseWriter, r *http.Request, rc *reqCt
 	c.showAdviser(w, r, rc, http.StatusBadRequest, a, exc, d)
 }
 
-func kindZh(kind string) string {
-	if kind == fleet.ExceptionExtra {
-		return "加班"
-	}
-	return "请假"
-}
-
 // deleteException removes leave or extra hours.
 func (c *Console) deleteException(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	bk, a, exc, ok := c.findAdviser(w, r, rc)
+	bk, a, exc, region, ok := c.adviserToChange(w, r, rc, "您无权修改该顾问的请假或加班。")
 	if !ok {
-		return
-	}
-	region := strings.Join(adviserRegions(a), ",")
-	if !actsOnAdviser(rc.acct, a) {
-		c.deny(w, r, rc, "adviser "+a.ID, region, "您无权修改该顾问的请假或加班。")
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("eid"), 10, 64)
@@ -495,6 +479,6 @@ func (c *Console) deleteException(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	before, _ := json.Marshal(exc[i])
 	c.record(r, rc, fleet.AuditEntry{Action: auditAdviser, Target: "adviser " + a.ID, Region: region,
-		Summary: "删除 " + a.Name + " 的一条" + kindZh(exc[i].Kind), Before: string(before)})
+		Summary: "删除 " + a.Name + " 的一条" + fleet.ExceptionKindName(exc[i].Kind), Before: string(before)})
 	http.Redirect(w, r, "/advisers/"+a.ID+"?done=removed", http.StatusSeeOther)
 }

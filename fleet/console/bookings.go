@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -103,10 +104,9 @@ func (c *Console) bookingDay(v string, errs map[string]string) (string, time.Tim
 // point, with masked phone numbers.
 func (c *Console) bookingsPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	d := bookingsData{Errors: map[string]string{}}
-	switch r.URL.Query().Get("done") {
-	case "cancelled":
-		d.Flash = "预约已取消。请电话告知群众。"
-	}
+	d.Flash = doneFlash(r, map[string]string{
+		"cancelled": "预约已取消。请电话告知群众。",
+	})
 	c.showBookings(w, r, rc, http.StatusOK, r.URL.Query().Get("day"), "", d)
 }
 
@@ -274,19 +274,10 @@ type requestsData struct {
 	CanPhone bool
 }
 
-// requestReason is the Chinese reason a request could not be booked.
+// requestReason is the Chinese reason a request could not be booked ("—"
+// for none).
 func requestReason(code string) string {
-	switch code {
-	case "":
-		return "—"
-	case fleet.ErrSlotTaken.Code:
-		return "所选时段已被预约或已过，请电话联系群众另约时间"
-	case "no_adviser":
-		return "没有可接受预约的律师或法律顾问"
-	case fleet.ErrNotFound.Code:
-		return "所选律师或法律顾问不存在"
-	}
-	return "预约信息有误（" + code + "），请电话联系群众"
+	return cmp.Or(fleet.RequestReasonText(code), "—")
 }
 
 type visibleRequest struct {

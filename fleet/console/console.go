@@ -153,18 +153,7 @@ func (c *Console) Audit() *fleet.Audit { return c.audit }
 
 // Run prunes ended console sessions every interval until ctx ends.
 func (c *Console) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.accounts.Prune(ctx); err != nil && ctx.Err() == nil {
-				c.log.Warn("console sessions not pruned", "error", err)
-			}
-		}
-	}
+	fleet.RunEvery(ctx, every, c.log, "console sessions not pruned", c.accounts.Prune)
 }
 
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {

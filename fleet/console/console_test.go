@@ -528,6 +528,29 @@ func previewBoard(t *testing.T, model string, w, h int, text content.Text) *imag
 	return cmd.(bx.PictureUpdate).Area.Pages[0].Bitmap.Image()
 }
 
+// sameDots fails unless the preview got shows exactly the board's dots
+// want; it returns how many dots are lit.
+func sameDots(t *testing.T, got, want image.Image) (lit int) {
+	t.Helper()
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("preview is %v, the board %v", got.Bounds(), want.Bounds())
+	}
+	b := want.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			gr, gg, gb, _ := got.At(x, y).RGBA()
+			wr, wg, wb, _ := want.At(x, y).RGBA()
+			if gr != wr || gg != wg || gb != wb {
+				t.Fatalf("dot (%d,%d) differs: preview %v, board %v", x, y, got.At(x, y), want.At(x, y))
+			}
+			if gr > 0 || gg > 0 || gb > 0 {
+				lit++
+			}
+		}
+	}
+	return lit
+}
+
 func TestPreviewPNGMatchesDisplay(t *testing.T) {
 	f := newFixture(t, nil)
 	f.device("led-baxia", fleet.KindLED, "仙游县/榜头镇/坝下村", "Raspberry Pi 4 + BX-5E2 128x32")
@@ -545,23 +568,7 @@ func TestPreviewPNGMatchesDisplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := previewBoard(t, "bx-5e2", 128, 32, content.Text{Body: body, Colour: content.ColourGreen, Effect: content.EffectStatic})
-	if got.Bounds() != want.Bounds() {
-		t.Fatalf("preview is %v, the board %v", got.Bounds(), want.Bounds())
-	}
-	lit := 0
-	for y := 0; y < 32; y++ {
-		for x := 0; x < 128; x++ {
-			gr, gg, gb, _ := got.At(x, y).RGBA()
-			wr, wg, wb, _ := want.At(x, y).RGBA()
-			if gr != wr || gg != wg || gb != wb {
-				t.Fatalf("dot (%d,%d) differs: preview %v, board %v", x, y, got.At(x, y), want.At(x, y))
-			}
-			if gg > 0 {
-				lit++
-			}
-		}
-	}
-	if lit < 100 {
+	if lit := sameDots(t, got, want); lit < 100 {
 		t.Fatalf("only %d dots lit: the preview is blank", lit)
 	}
 

@@ -43,16 +43,6 @@ func (d deviceRow) Status() string {
 // StatusClass is the CSS class of the rollout status.
 func (d deviceRow) StatusClass() string { return string(d.Rollout.Status) }
 
-func kindName(k fleet.Kind) string {
-	switch k {
-	case fleet.KindKiosk:
-		return "自助一体机"
-	case fleet.KindLED:
-		return "LED屏"
-	}
-	return string(k)
-}
-
 // faultsOf lists what is wrong with a device in Chinese: a failed
 // rollout, and the newest telemetry's LED link, printer and disk.
 func faultsOf(ro fleet.Rollout, s *wire.Sample) []string {
@@ -129,22 +119,24 @@ func (c *Console) loadDevices(ctx context.Context, region string) ([]deviceRow, 
 	}
 	rows := make([]deviceRow, 0, len(devs))
 	for _, d := range devs {
-		row := deviceRow{Device: d, KindName: kindName(d.Kind)}
-		if p, ok := pm[d.ID]; ok {
-			row.Online, row.LastSeen = p.Online, p.LastSeen
-		}
-		row.Rollout = fleet.RolloutOf(sm[d.ID])
-		if ts, err := c.store.Telemetry(ctx, d.ID, 1); err == nil && len(ts) > 0 {
-			var s wire.Sample
-			if json.Unmarshal(ts[0].Sample, &s) == nil {
-				row.Sample = &s
-			}
-		}
-		row.Faults = faultsOf(row.Rollout, row.Sample)
-		row.Working = row.Online && len(row.Faults) == 0
-		rows = append(rows, row)
+		rows = append(rows, c.deviceRowOf(ctx, d, pm[d.ID], sm[d.ID]))
 	}
 	return rows, nil
+}
+
+// deviceRowOf is a device's row from its presence and state (zero when it
+// has none), with its newest telemetry and its faults.
+func (c *Console) deviceRowOf(ctx context.Context, d fleet.Device, p fleet.Presence, st fleet.DeviceState) deviceRow {
+	row := deviceRow{Device: d, KindName: d.Kind.Label(), Online: p.Online, LastSeen: p.LastSeen, Rollout: fleet.RolloutOf(st)}
+	if ts, err := c.store.Telemetry(ctx, d.ID, 1); err == nil && len(ts) > 0 {
+		var s wire.Sample
+		if json.Unmarshal(ts[0].Sample, &s) == nil {
+			row.Sample = &s
+		}
+	}
+	row.Faults = faultsOf(row.Rollout, row.Sample)
+	row.Working = row.Online && len(row.Faults) == 0
+	return row
 }
 
 // node is one level of the region tree with its counts.
@@ -382,26 +374,18 @@ func (c *Console) deviceToChange(w http.ResponseWriter, r *http.Request, rc *req
 }
 
 func (c *Console) loadOne(ctx context.Context, d fleet.Device) (deviceRow, error) {
-	row := deviceRow{Device: d, KindName: kindName(d.Kind)}
-	if p, err := c.store.Presence(ctx, d.ID); err == nil {
-		row.Online, row.LastSeen = p.Online, p.LastSeen
-	} else if !errors.Is(err, fleet.ErrNotFound) {
-		return row, err
+	p, err := c.store.Presence(ctx, d.ID)
+	if errors.Is(err, fleet.ErrNotFound) {
+		p, err = fleet.Presence{}, nil
+	}
+	if err != nil {
+		return deviceRow{}, err
 	}
 	st, err := c.store.State(ctx, d.ID)
 	if err != nil {
-		return row, err
+		return deviceRow{}, err
 	}
-	row.Rollout = fleet.RolloutOf(st)
-	if ts, err := c.store.Telemetry(ctx, d.ID, 1); err == nil && len(ts) > 0 {
-		var s wire.Sample
-		if json.Unmarshal(ts[0].Sample, &s) == nil {
-			row.Sample = &s
-		}
-	}
-	row.Faults = faultsOf(row.Rollout, row.Sample)
-	row.Working = row.Online && len(row.Faults) == 0
-	return row, nil
+	return c.deviceRowOf(ctx, d, p, st), nil
 }
 
 func (c *Console) devicePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {

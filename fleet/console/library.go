@@ -36,25 +36,29 @@ type itemRow struct {
 // itemRowOf describes an item for lists and pickers: its kind and a one-line
 // summary (the message, the article's title, the picture's alt text or size).
 func itemRowOf(it content.Item, now time.Time) itemRow {
-	row := itemRow{Item: it, Validity: validityText(it), Expired: expired(it, now)}
-	switch it.Kind {
-	case content.KindText:
-		row.KindName = "LED文字"
-		if it.Text != nil {
-			row.Summary = it.Text.Body
-		}
-	case content.KindArticle:
-		row.KindName = "文章"
-		if it.Article != nil {
-			row.Summary = it.Article.Title
-		}
-	case content.KindImage:
-		row.KindName = "图片"
-		if it.Image != nil {
-			row.Summary = fmt.Sprintf("%s %d×%d", it.Image.Format, it.Image.Width, it.Image.Height)
-		}
+	row := itemRow{Item: it, KindName: itemKindName(it.Kind), Validity: validityText(it), Expired: expired(it, now)}
+	switch {
+	case it.Text != nil && it.Kind == content.KindText:
+		row.Summary = it.Text.Body
+	case it.Article != nil && it.Kind == content.KindArticle:
+		row.Summary = it.Article.Title
+	case it.Image != nil && it.Kind == content.KindImage:
+		row.Summary = fmt.Sprintf("%s %d×%d", it.Image.Format, it.Image.Width, it.Image.Height)
 	}
 	return row
+}
+
+// itemKindName is the Chinese name of an item kind.
+func itemKindName(k content.ItemKind) string {
+	switch k {
+	case content.KindText:
+		return "LED文字"
+	case content.KindArticle:
+		return "文章"
+	case content.KindImage:
+		return "图片"
+	}
+	return ""
 }
 
 // Title is the item's summary shortened for a picker or a programme entry.
@@ -574,12 +578,7 @@ func problemsToFields(err error, errs map[string]string) bool {
 	)
 	switch {
 	case errors.As(err, &ps) && len(ps) > 0:
-		for _, p := range ps {
-			f := itemFieldOf(p.Field)
-			if errs[f] == "" {
-				errs[f] = p.Message
-			}
-		}
+		problemsBeside(ps, errs, itemFieldOf)
 		return true
 	case errors.As(err, &fe):
 		f := itemFieldOf(fe.Field)
@@ -590,6 +589,16 @@ func problemsToFields(err error, errs map[string]string) bool {
 		return true
 	}
 	return false
+}
+
+// problemsBeside puts each content problem beside the form field that
+// fieldOf names for it; the first problem of a field is the one shown.
+func problemsBeside(ps content.Problems, errs map[string]string, fieldOf func(string) string) {
+	for _, p := range ps {
+		if f := fieldOf(p.Field); errs[f] == "" {
+			errs[f] = p.Message
+		}
+	}
 }
 
 // previewJSON answers the live preview: one entry per board variant among
@@ -632,22 +641,40 @@ func (c *Console) previewPNG(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		c.errorPage(w, r, rc, http.StatusBadRequest, "无法预览", "预览参数有误，请回到编写页面重新预览。")
 		return
 	}
-	page, _ := strconv.Atoi(r.FormValue("page"))
-	scale, _ := strconv.Atoi(r.FormValue("scale"))
-	if scale < 1 || scale > 8 {
-		scale = scaleFor(spec.W)
-	}
 	pages, err := c.pagesFor(spec, t)
+	c.previewPage(w, r, rc, spec, t, pages, err)
+}
+
+// previewPage answers page ?page= of text t rendered on a board of spec
+// (pages, or why the board cannot show it) as a PNG at ?scale=.
+func (c *Console) previewPage(w http.ResponseWriter, r *http.Request, rc *reqCtx, spec boardSpec, t content.Text, pages []*dots.Bitmap, err error) {
 	if err != nil {
 		c.errorPage(w, r, rc, http.StatusUnprocessableEntity, "无法预览", previewError(spec, t, err))
 		return
 	}
+	page, _ := strconv.Atoi(r.FormValue("page"))
 	if page < 0 || page >= len(pages) {
 		c.errorPage(w, r, rc, http.StatusNotFound, "无法预览", "没有这一页。")
 		return
 	}
+	c.writePNG(w, r, rc, pages[page], previewScale(r, spec))
+}
+
+// previewScale reads ?scale=, the image pixels a dot takes (1 to 8; the
+// page's own choice for spec otherwise).
+func previewScale(r *http.Request, spec boardSpec) int {
+	scale, _ := strconv.Atoi(r.FormValue("scale"))
+	if scale < 1 || scale > 8 {
+		scale = scaleFor(spec.W)
+	}
+	return scale
+}
+
+// writePNG answers the exact dots of a preview, each drawn as a round LED
+// (scale >= 3) or as one pixel (scale=1).
+func (c *Console) writePNG(w http.ResponseWriter, r *http.Request, rc *reqCtx, bm *dots.Bitmap, scale int) {
 	var buf bytes.Buffer
-	if err := render.PNG(&buf, pages[page], render.PNGOptions{Scale: scale, Round: scale >= 3}); err != nil {
+	if err := render.PNG(&buf, bm, render.PNGOptions{Scale: scale, Round: scale >= 3}); err != nil {
 		c.internal(w, r, rc, err)
 		return
 	}

@@ -487,12 +487,8 @@ func parseMonth(s string) (time.Time, string) {
 // conflicts; see planMonth.
 func (c *Console) monthPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	ctx := r.Context()
-	region := strings.TrimSuffix(trimmed(r, "region"), "/")
-	if region == "" {
-		region = rc.acct.Scope()
-	}
-	if !rc.acct.CanSee(region) {
-		c.deny(w, r, rc, "month", region, "只能查看本乡镇的排期。")
+	region, ok := c.calendarRegion(w, r, rc, "month")
+	if !ok {
 		return
 	}
 	now := c.now().In(shanghai)

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,7 +18,6 @@ import (
 	"lawpoint/content"
 	"lawpoint/display"
 	"lawpoint/display/dots"
-	"lawpoint/display/render"
 	"lawpoint/fleet"
 )
 
@@ -294,23 +292,23 @@ func mapValues(m map[string]string) []string {
 func noticeProblems(err error, errs map[string]string) bool {
 	var ps content.Problems
 	if errors.As(err, &ps) && len(ps) > 0 {
-		for _, p := range ps {
-			f := ""
-			switch {
-			case strings.HasSuffix(p.Field, "text"):
-				f = "text"
-			case strings.Contains(p.Field, "regions"):
-				f = "region"
-			case strings.HasSuffix(p.Field, "expiry"), strings.HasSuffix(p.Field, "start"):
-				f = "expiry"
-			}
-			if errs[f] == "" {
-				errs[f] = p.Message
-			}
-		}
+		problemsBeside(ps, errs, noticeFieldOf)
 		return true
 	}
 	return problemsToFields(err, errs)
+}
+
+// noticeFieldOf maps a content problem's field to the notice form's.
+func noticeFieldOf(field string) string {
+	switch {
+	case strings.HasSuffix(field, "text"):
+		return "text"
+	case strings.Contains(field, "regions"):
+		return "region"
+	case strings.HasSuffix(field, "expiry"), strings.HasSuffix(field, "start"):
+		return "expiry"
+	}
+	return ""
 }
 
 func newNoticeID(now time.Time) string {
@@ -373,45 +371,23 @@ func (c *Console) noticePreviewPNG(w http.ResponseWriter, r *http.Request, rc *r
 		c.errorPage(w, r, rc, http.StatusBadRequest, "无法预览", "预览参数有误，请回到通知页面重新预览。")
 		return
 	}
-	page, _ := strconv.Atoi(r.FormValue("page"))
-	scale, _ := strconv.Atoi(r.FormValue("scale"))
-	if scale < 1 || scale > 8 {
-		scale = scaleFor(spec.W)
-	}
 	pages, err := c.noticePages(spec, text)
-	if err != nil {
-		c.errorPage(w, r, rc, http.StatusUnprocessableEntity, "无法预览", previewError(spec, content.Text{Body: text}, err))
-		return
-	}
-	if page < 0 || page >= len(pages) {
-		c.errorPage(w, r, rc, http.StatusNotFound, "无法预览", "没有这一页。")
-		return
-	}
-	var buf bytes.Buffer
-	if err := render.PNG(&buf, pages[page], render.PNGOptions{Scale: scale, Round: scale >= 3}); err != nil {
-		c.internal(w, r, rc, err)
-		return
-	}
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "private, max-age=300")
-	_, _ = w.Write(buf.Bytes())
+	c.previewPage(w, r, rc, spec, content.Text{Body: text}, pages, err)
 }
 
 // findNotice returns the notice named in the path, answering 404 or 403
 // (audited) itself when it cannot be shown.
 func (c *Console) findNotice(w http.ResponseWriter, r *http.Request, rc *reqCtx) (content.Notice, bool) {
 	id := r.PathValue("id")
-	set, _, err := c.cfg.Library.Set(r.Context())
+	n, found, err := c.cfg.Library.Notice(r.Context(), id)
 	if err != nil {
 		c.internal(w, r, rc, err)
 		return content.Notice{}, false
 	}
-	i := slices.IndexFunc(set.Notices, func(n content.Notice) bool { return n.ID == id })
-	if i < 0 {
+	if !found {
 		c.errorPage(w, r, rc, http.StatusNotFound, "通知不存在", "没有编号为“"+id+"”的紧急通知。")
 		return content.Notice{}, false
 	}
-	n := set.Notices[i]
 	if !seesNotice(rc.acct, n) {
 		c.deny(w, r, rc, n.ID, strings.Join(n.Regions, ","), "这条紧急通知不属于您所在的乡镇。")
 		return content.Notice{}, false
@@ -456,12 +432,10 @@ func (c *Console) showNotice(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		return
 	}
 	d := noticeData{Notice: c.noticeRowOf(ctx, n, rc.acct), Rollout: s, JSON: "/rollout.json?notice=" + n.ID, Confirm: confirm}
-	switch r.URL.Query().Get("done") {
-	case "published":
-		d.Flash = "紧急通知已发布，正在下发到该区域的设备。下表会自动刷新。"
-	case "withdrawn":
-		d.Flash = "紧急通知已撤回，设备将恢复原来的节目。"
-	}
+	d.Flash = doneFlash(r, map[string]string{
+		"published": "紧急通知已发布，正在下发到该区域的设备。下表会自动刷新。",
+		"withdrawn": "紧急通知已撤回，设备将恢复原来的节目。",
+	})
 	c.page(w, r, rc, http.StatusOK, "notice", "紧急通知 "+n.ID, "notices", d)
 }
 

@@ -160,20 +160,7 @@ func TestNoticePublishDeliverWithdraw(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := cmd.(bx.PictureUpdate).Area.Pages[0].Bitmap.Image()
-	lit := 0
-	for y := range 32 {
-		for x := range 128 {
-			gr, gg, gb, _ := got.At(x, y).RGBA()
-			wr, wg, wb, _ := want.At(x, y).RGBA()
-			if gr != wr || gg != wg || gb != wb {
-				t.Fatalf("dot (%d,%d) differs: preview %v, board %v", x, y, got.At(x, y), want.At(x, y))
-			}
-			if gr > 0 {
-				lit++
-			}
-		}
-	}
-	if lit < 100 {
+	if lit := sameDots(t, got, want); lit < 100 {
 		t.Fatalf("only %d dots lit", lit)
 	}
 

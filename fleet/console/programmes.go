@@ -160,7 +160,7 @@ func (c *Console) programmesPage(w http.ResponseWriter, r *http.Request, rc *req
 		}
 		for _, kind := range content.DeviceKinds {
 			if set.Fallbacks[kind] == p.ID {
-				row.Fallback = append(row.Fallback, kindName(fleet.Kind(kind)))
+				row.Fallback = append(row.Fallback, fleet.Kind(kind).Label())
 			}
 		}
 		if row.Author, err = c.programmeAuthor(ctx, p.ID); err != nil {

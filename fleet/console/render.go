@@ -132,15 +132,19 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, rc *reqCtx, 
 	c.render(w, r, status, "error", v)
 }
 
-// flashOf turns a ?done= code into a message after a redirect.
+// flashOf turns a ?done= code into a message after a redirect: the ones
+// every page shows (a page's own come with its data, through doneFlash).
 func flashOf(r *http.Request) string {
-	switch r.URL.Query().Get("done") {
-	case "sent":
-		return "指令已提交。设备在线时立即执行，离线时上线后执行。"
-	case "saved":
-		return "已保存。"
-	}
-	return ""
+	return doneFlash(r, map[string]string{
+		"sent":  "指令已提交。设备在线时立即执行，离线时上线后执行。",
+		"saved": "已保存。",
+	})
+}
+
+// doneFlash is the message among msgs for the ?done= code a redirect after
+// a change carries ("" for none).
+func doneFlash(r *http.Request, msgs map[string]string) string {
+	return msgs[r.URL.Query().Get("done")]
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

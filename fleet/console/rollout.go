@@ -119,7 +119,7 @@ func (c *Console) rolloutOf(ctx context.Context, devs []fleet.Device, reached re
 			return rolloutSummary{}, err
 		}
 		ro := fleet.RolloutOf(st)
-		row := rolloutDevice{ID: d.ID, Region: d.Region, Kind: string(d.Kind), KindName: kindName(d.Kind),
+		row := rolloutDevice{ID: d.ID, Region: d.Region, Kind: string(d.Kind), KindName: d.Kind.Label(),
 			Desired: ro.Desired, Applied: ro.Applied}
 		if p, ok := pm[d.ID]; ok {
 			row.Online, row.LastSeen = p.Online, p.LastSeen
@@ -267,33 +267,33 @@ type rolloutData struct {
 // rolloutPage shows a change's progress: a bar, the counts, and every
 // targeted device with its state; the page polls rolloutJSON.
 func (c *Console) rolloutPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	devs, reached, title, back, err := c.rolloutTarget(r.Context(), r, rc.acct)
-	if err != nil {
-		c.rolloutError(w, r, rc, err)
-		return
+	if s, title, back, ok := c.rolloutFor(w, r, rc); ok {
+		c.page(w, r, rc, http.StatusOK, "rollout", "发布进度", "notices",
+			rolloutData{Title: title, Back: back, JSON: "/rollout.json?" + r.URL.RawQuery, Rollout: s})
 	}
-	s, err := c.rolloutOf(r.Context(), devs, reached)
-	if err != nil {
-		c.internal(w, r, rc, err)
-		return
-	}
-	c.page(w, r, rc, http.StatusOK, "rollout", "发布进度", "notices",
-		rolloutData{Title: title, Back: back, JSON: "/rollout.json?" + r.URL.RawQuery, Rollout: s})
 }
 
 // rolloutJSON answers a change's progress (polled by the pages).
 func (c *Console) rolloutJSON(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	devs, reached, _, _, err := c.rolloutTarget(r.Context(), r, rc.acct)
+	if s, _, _, ok := c.rolloutFor(w, r, rc); ok {
+		writeJSON(w, http.StatusOK, s)
+	}
+}
+
+// rolloutFor is the progress of the change the request names
+// (rolloutTarget), with its title and the page it came from; ok is false
+// when it has answered (404, 403 audited, or 500).
+func (c *Console) rolloutFor(w http.ResponseWriter, r *http.Request, rc *reqCtx) (s rolloutSummary, title, back string, ok bool) {
+	devs, reached, title, back, err := c.rolloutTarget(r.Context(), r, rc.acct)
 	if err != nil {
 		c.rolloutError(w, r, rc, err)
-		return
+		return s, "", "", false
 	}
-	s, err := c.rolloutOf(r.Context(), devs, reached)
-	if err != nil {
+	if s, err = c.rolloutOf(r.Context(), devs, reached); err != nil {
 		c.internal(w, r, rc, err)
-		return
+		return s, "", "", false
 	}
-	writeJSON(w, http.StatusOK, s)
+	return s, title, back, true
 }
 
 // outsideScope is a notice or schedule outside an operator's township.

@@ -21,7 +21,7 @@ type scheduleDeleteData struct {
 // administrator; it answers 404 or 403 (audited) itself.
 func (c *Console) scheduleToDelete(w http.ResponseWriter, r *http.Request, rc *reqCtx) (scheduleDeleteData, bool) {
 	id := trimmed(r, "id")
-	s, ok, err := c.findSchedule(r.Context(), id)
+	s, ok, err := c.cfg.Library.Schedule(r.Context(), id)
 	if err != nil {
 		c.internal(w, r, rc, err)
 		return scheduleDeleteData{}, false

@@ -231,18 +231,6 @@ func (c *Console) showScheduleForm(w http.ResponseWriter, r *http.Request, rc *r
 	c.page(w, r, rc, status, "schedule_form", "编辑排期", "schedules", d)
 }
 
-func (c *Console) findSchedule(ctx context.Context, id string) (content.Schedule, bool, error) {
-	set, _, err := c.cfg.Library.Set(ctx)
-	if err != nil {
-		return content.Schedule{}, false, err
-	}
-	i := slices.IndexFunc(set.Schedules, func(s content.Schedule) bool { return s.ID == id })
-	if i < 0 {
-		return content.Schedule{}, false, nil
-	}
-	return set.Schedules[i], true, nil
-}
-
 // scheduleRegion is the audit region of a schedule's target.
 func scheduleRegion(s content.Schedule) string { return strings.Join(s.Target.Regions, ",") }
 
@@ -273,7 +261,7 @@ func (c *Console) newSchedulePage(w http.ResponseWriter, r *http.Request, rc *re
 }
 
 func (c *Console) editSchedulePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	s, ok, err := c.findSchedule(r.Context(), r.PathValue("id"))
+	s, ok, err := c.cfg.Library.Schedule(r.Context(), r.PathValue("id"))
 	if err != nil {
 		c.internal(w, r, rc, err)
 		return
@@ -310,7 +298,7 @@ func (c *Console) saveSchedule(w http.ResponseWriter, r *http.Request, rc *reqCt
 		c.deny(w, r, rc, s.ID, scheduleRegion(s), "只读账号不能编辑排期。")
 		return
 	}
-	old, exists, err := c.findSchedule(ctx, s.ID)
+	old, exists, err := c.cfg.Library.Schedule(ctx, s.ID)
 	if err != nil {
 		c.internal(w, r, rc, err)
 		return
@@ -331,11 +319,7 @@ func (c *Console) saveSchedule(w http.ResponseWriter, r *http.Request, rc *reqCt
 		c.internal(w, r, rc, err)
 		return
 	}
-	for _, p := range rep.Problems {
-		if fld := scheduleField(p.Field); errs[fld] == "" {
-			errs[fld] = p.Message
-		}
-	}
+	problemsBeside(rep.Problems, errs, scheduleField)
 	if len(errs) > 0 {
 		c.showScheduleForm(w, r, rc, http.StatusBadRequest, d)
 		return
@@ -356,9 +340,8 @@ func (c *Console) saveSchedule(w http.ResponseWriter, r *http.Request, rc *reqCt
 		conflictNote = fmt.Sprintf("（确认了 %d 处冲突）", len(rep.Conflicts))
 	}
 	if rc.acct.NeedsApproval() {
-		ds, ok := c.store.(fleet.DraftStore)
+		ds, ok := c.draftStore(w, r, rc)
 		if !ok {
-			c.internal(w, r, rc, errors.New("console: the fleet store keeps no schedule drafts"))
 			return
 		}
 		id, err := ds.AddDraft(ctx, fleet.ScheduleDraft{ScheduleID: s.ID, Body: after, Author: rc.acct.Username, Township: rc.acct.Township, Created: c.now()})
@@ -457,7 +440,7 @@ func targetText(t content.Target) string {
 	if len(t.Kinds) > 0 {
 		var ks []string
 		for _, k := range t.Kinds {
-			ks = append(ks, kindName(fleet.Kind(k)))
+			ks = append(ks, fleet.Kind(k).Label())
 		}
 		parts = append(parts, "类型："+strings.Join(ks, "、"))
 	}
@@ -507,14 +490,11 @@ func (c *Console) schedulesPage(w http.ResponseWriter, r *http.Request, rc *reqC
 			}
 		}
 	}
-	switch r.URL.Query().Get("done") {
-	case "drafted":
-		d.Flash = "已提交草稿，县级管理员审批后生效。"
-	case "rejected":
-		d.Flash = "已退回草稿。"
-	case "deleted":
-		d.Flash = "已删除排期，相关设备将在下次更新时改播其他内容。"
-	}
+	d.Flash = doneFlash(r, map[string]string{
+		"drafted":  "已提交草稿，县级管理员审批后生效。",
+		"rejected": "已退回草稿。",
+		"deleted":  "已删除排期，相关设备将在下次更新时改播其他内容。",
+	})
 	c.page(w, r, rc, http.StatusOK, "schedules", "排期", "schedules", d)
 }
 
@@ -560,7 +540,7 @@ func (c *Console) draftRowOf(ctx context.Context, dr fleet.ScheduleDraft, check 
 // otherwise the draft cannot be approved (problem). replaces describes the
 // schedule it would replace.
 func (c *Console) draftReplaces(ctx context.Context, dr fleet.ScheduleDraft) (problem, replaces string) {
-	old, ok, err := c.findSchedule(ctx, dr.ScheduleID)
+	old, ok, err := c.cfg.Library.Schedule(ctx, dr.ScheduleID)
 	if err != nil {
 		return fleet.StaffMessage(err), ""
 	}
@@ -574,6 +554,15 @@ func (c *Console) draftReplaces(ctx context.Context, dr fleet.ScheduleDraft) (pr
 	return "", fmt.Sprintf("将替换现有排期“%s”：%s，%s，优先级%d", old.ID, targetText(old.Target), whenText(old), old.Priority)
 }
 
+// draftStore is the store's schedule drafts; ok is false, with a 500
+// answered, when the store keeps none.
+func (c *Console) draftStore(w http.ResponseWriter, r *http.Request, rc *reqCtx) (ds fleet.DraftStore, ok bool) {
+	if ds, ok = c.store.(fleet.DraftStore); !ok {
+		c.internal(w, r, rc, errors.New("console: the fleet store keeps no schedule drafts"))
+	}
+	return ds, ok
+}
+
 // draftsPage is the administrators' approval page: pending drafts with
 // their problems and conflicts (checked against the current content).
 func (c *Console) draftsPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -585,9 +574,8 @@ func (c *Console) draftsPage(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 }
 
 func (c *Console) showDrafts(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, msg string) {
-	ds, ok := c.store.(fleet.DraftStore)
+	ds, ok := c.draftStore(w, r, rc)
 	if !ok {
-		c.internal(w, r, rc, errors.New("console: the fleet store keeps no schedule drafts"))
 		return
 	}
 	all, err := ds.Drafts(r.Context(), fleet.DraftPending)
@@ -610,9 +598,8 @@ func (c *Console) decideDraft(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		c.deny(w, r, rc, "draft #"+r.PathValue("id"), rc.acct.Scope(), "只有县级管理员可以审批排期草稿。")
 		return
 	}
-	ds, ok := c.store.(fleet.DraftStore)
+	ds, ok := c.draftStore(w, r, rc)
 	if !ok {
-		c.internal(w, r, rc, errors.New("console: the fleet store keeps no schedule drafts"))
 		return
 	}
 	ctx := r.Context()
@@ -649,7 +636,7 @@ func (c *Console) decideDraft(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		return
 	}
 	var before string
-	if old, ok, _ := c.findSchedule(ctx, dr.ScheduleID); ok {
+	if old, ok, _ := c.cfg.Library.Schedule(ctx, dr.ScheduleID); ok {
 		b, _ := json.Marshal(old)
 		before = string(b)
 	}

@@ -94,19 +94,125 @@ type uploadData struct {
 	Editing bool
 	// Item is the stored version being changed (Editing).
 	Item content.Item
+	kind content.ItemKind // the form's: content.KindImage or KindArticle
 }
 
 // title is the page title of the picture or article form.
-func (d uploadData) title(kind content.ItemKind) string {
+func (d uploadData) title() string {
 	switch {
-	case kind == content.KindImage && d.Editing:
+	case d.kind == content.KindImage && d.Editing:
 		return "修改图片 " + d.Form.ID
-	case kind == content.KindImage:
+	case d.kind == content.KindImage:
 		return "上传图片"
 	case d.Editing:
 		return "修改文章 " + d.Form.ID
 	}
 	return "写文章"
+}
+
+// uploadFormOf is the picture or article form of a stored version.
+func uploadFormOf(it content.Item) uploadForm {
+	f := uploadForm{ID: it.ID, Tags: strings.Join(it.Tags, "，")}
+	if it.Image != nil {
+		f.Alt = it.Image.Alt
+	}
+	if it.Article != nil {
+		f.Title, f.Body = it.Article.Title, it.Article.Body
+	}
+	f.ValidFrom, f.ValidUntil = validityForm(it)
+	return f
+}
+
+// uploadPaths are the form's address (its action) and page template.
+func uploadPaths(kind content.ItemKind) (path, page string) {
+	if kind == content.KindImage {
+		return uploadPath, "image_form"
+	}
+	return "/library/article", "article_form"
+}
+
+// startUpload begins the picture or article form (kind) for an account that
+// may write items (403, audited, otherwise). The form changes the stored
+// item ?id= when it is shown with one, or when it is posted with
+// editing=1: that item must be one the account may change
+// (editableItem). ok is false when it has answered.
+func (c *Console) startUpload(w http.ResponseWriter, r *http.Request, rc *reqCtx, kind content.ItemKind) (d uploadData, ok bool) {
+	path, _ := uploadPaths(kind)
+	if !c.mayWrite(w, r, rc, path) {
+		return d, false
+	}
+	d = uploadData{Errors: map[string]string{}, kind: kind}
+	if kind == content.KindImage {
+		d.Max = fleet.MaxUpload >> 20
+	}
+	id := trimmed(r, "id")
+	if r.Method == http.MethodPost {
+		d.Editing = r.PostFormValue("editing") == "1"
+	} else {
+		d.Editing = id != ""
+	}
+	if d.Editing {
+		if d.Item, ok = c.editableItem(w, r, rc, id, kind); !ok {
+			return d, false
+		}
+		d.Form = uploadFormOf(d.Item)
+	}
+	return d, true
+}
+
+// readUploadForm reads the picture or article form as posted. An
+// article's body is kept as typed: only the browser's CRLF line ends
+// become LF.
+func readUploadForm(r *http.Request) uploadForm {
+	return uploadForm{ID: trimmed(r, "id"), Title: trimmed(r, "title"), Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"),
+		Alt: trimmed(r, "alt"), Tags: trimmed(r, "tags"), ValidFrom: trimmed(r, "valid_from"), ValidUntil: trimmed(r, "valid_until")}
+}
+
+// checkItemFields checks the fields the picture and article forms share
+// (templates/layout.html's item-fields, and a new item's ID); d.Errors gets
+// a Chinese message beside each bad one.
+func (c *Console) checkItemFields(r *http.Request, d uploadData) (tags []string, from, until time.Time) {
+	tags = splitTags(d.Form.Tags)
+	checkTags(tags, d.Errors)
+	from, until = parseValidity(d.Form, d.Errors)
+	if !d.Editing {
+		c.checkID(r, d.Form.ID, d.Errors)
+	}
+	return tags, from, until
+}
+
+// showUpload shows the picture or article form.
+func (c *Console) showUpload(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, d uploadData) {
+	_, page := uploadPaths(d.kind)
+	c.page(w, r, rc, status, page, d.title(), "library", d)
+}
+
+// putUpload stores it, the picture or article of the form d, as a new
+// version and audits it: a new item with summary and after, a change (when
+// it made a new version) with what changed. A refused item's problems go
+// beside the form's fields (fields) and the form shows again. It answers
+// in every case.
+func (c *Console) putUpload(w http.ResponseWriter, r *http.Request, rc *reqCtx, d uploadData, it content.Item,
+	fields func(error, map[string]string) bool, summary func(stored content.Item) string, after string) {
+	stored, err := c.cfg.Library.PutItem(r.Context(), rc.acct.Username, it)
+	if err != nil {
+		if fields(err, d.Errors) {
+			c.showUpload(w, r, rc, http.StatusBadRequest, d)
+			return
+		}
+		c.internal(w, r, rc, err)
+		return
+	}
+	switch {
+	case !d.Editing:
+		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
+			Summary: summary(stored), After: after})
+	case stored.Version != d.Item.Version:
+		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
+			Summary: fmt.Sprintf("修改%s %s（第%d版）：%s", itemKindName(stored.Kind), stored.ID, stored.Version, itemChanges(d.Item, stored)),
+			Before:  itemAuditText(d.Item), After: itemAuditText(stored)})
+	}
+	http.Redirect(w, r, "/library?done=saved", http.StatusSeeOther)
 }
 
 // validityForm is an item's validity as the forms show it.
@@ -155,8 +261,7 @@ func (c *Console) editableItem(w http.ResponseWriter, r *http.Request, rc *reqCt
 	}
 	i := slices.IndexFunc(set.Items, func(it content.Item) bool { return it.ID == id && it.Kind == kind })
 	if i < 0 {
-		what := map[content.ItemKind]string{content.KindImage: "图片", content.KindArticle: "文章"}[kind]
-		c.errorPage(w, r, rc, http.StatusNotFound, "素材不存在", "内容库里没有编号为“"+id+"”的"+what+"。")
+		c.errorPage(w, r, rc, http.StatusNotFound, "素材不存在", "内容库里没有编号为“"+id+"”的"+itemKindName(kind)+"。")
 		return content.Item{}, false
 	}
 	if rc.acct.Role == fleet.StaffViewer {
@@ -225,43 +330,15 @@ func itemAuditText(it content.Item) string {
 }
 
 func (c *Console) imageFormPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if !c.mayWrite(w, r, rc, uploadPath) {
-		return
+	if d, ok := c.startUpload(w, r, rc, content.KindImage); ok {
+		c.showUpload(w, r, rc, http.StatusOK, d)
 	}
-	d := uploadData{Errors: map[string]string{}, Max: fleet.MaxUpload >> 20}
-	if id := trimmed(r, "id"); id != "" {
-		it, ok := c.editableItem(w, r, rc, id, content.KindImage)
-		if !ok {
-			return
-		}
-		d.Editing, d.Item = true, it
-		d.Form = uploadForm{ID: it.ID, Tags: strings.Join(it.Tags, "，")}
-		if it.Image != nil {
-			d.Form.Alt = it.Image.Alt
-		}
-		d.Form.ValidFrom, d.Form.ValidUntil = validityForm(it)
-	}
-	c.page(w, r, rc, http.StatusOK, "image_form", d.title(content.KindImage), "library", d)
 }
 
 func (c *Console) articleFormPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if !c.mayWrite(w, r, rc, "/library/article") {
-		return
+	if d, ok := c.startUpload(w, r, rc, content.KindArticle); ok {
+		c.showUpload(w, r, rc, http.StatusOK, d)
 	}
-	d := uploadData{Errors: map[string]string{}}
-	if id := trimmed(r, "id"); id != "" {
-		it, ok := c.editableItem(w, r, rc, id, content.KindArticle)
-		if !ok {
-			return
-		}
-		d.Editing, d.Item = true, it
-		d.Form = uploadForm{ID: it.ID, Tags: strings.Join(it.Tags, "，")}
-		if it.Article != nil {
-			d.Form.Title, d.Form.Body = it.Article.Title, it.Article.Body
-		}
-		d.Form.ValidFrom, d.Form.ValidUntil = validityForm(it)
-	}
-	c.page(w, r, rc, http.StatusOK, "article_form", d.title(content.KindArticle), "library", d)
 }
 
 // checkID validates an optional item ID (empty: one is made) and refuses
@@ -336,35 +413,22 @@ func readPicture(r *http.Request, required bool, errs map[string]string) (data [
 // saveImage uploads a new picture, or (editing=1) stores a new version of
 // one: alt text, tags, validity and, if a file is chosen, the picture.
 func (c *Console) saveImage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if !c.mayWrite(w, r, rc, uploadPath) {
+	d, ok := c.startUpload(w, r, rc, content.KindImage)
+	if !ok {
 		return
 	}
-	f := uploadForm{ID: trimmed(r, "id"), Alt: trimmed(r, "alt"), Tags: trimmed(r, "tags"),
-		ValidFrom: trimmed(r, "valid_from"), ValidUntil: trimmed(r, "valid_until")}
-	errs := map[string]string{}
-	d := uploadData{Form: f, Errors: errs, Max: fleet.MaxUpload >> 20, Editing: r.PostFormValue("editing") == "1"}
-	if d.Editing {
-		cur, ok := c.editableItem(w, r, rc, f.ID, content.KindImage)
-		if !ok {
-			return
-		}
-		d.Item = cur
-	}
-	title := d.title(content.KindImage)
+	f := readUploadForm(r)
+	d.Form = f
+	errs := d.Errors
 	if n := utf8.RuneCountInString(f.Alt); n == 0 {
 		errs["alt"] = "请填写图片标题或说明文字（看不到图片时显示、朗读）"
 	} else if n > maxAltRunes {
 		errs["alt"] = fmt.Sprintf("说明文字共 %d 字，不能超过 %d 字", n, maxAltRunes)
 	}
-	tags := splitTags(f.Tags)
-	checkTags(tags, errs)
-	from, until := parseValidity(f, errs)
-	if !d.Editing {
-		c.checkID(r, f.ID, errs)
-	}
+	tags, from, until := c.checkItemFields(r, d)
 	data, format, cfg, present := readPicture(r, !d.Editing, errs)
 	if len(errs) > 0 {
-		c.page(w, r, rc, http.StatusBadRequest, "image_form", title, "library", d)
+		c.showUpload(w, r, rc, http.StatusBadRequest, d)
 		return
 	}
 	var it content.Item
@@ -373,7 +437,7 @@ func (c *Console) saveImage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		if err != nil {
 			if problemsToFields(err, errs) {
 				errs["file"], errs[""] = errs[""], ""
-				c.page(w, r, rc, http.StatusBadRequest, "image_form", title, "library", d)
+				c.showUpload(w, r, rc, http.StatusBadRequest, d)
 				return
 			}
 			c.internal(w, r, rc, err)
@@ -393,56 +457,33 @@ func (c *Console) saveImage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	it.Image.Alt = f.Alt
 	it.Tags = tags
 	it.ValidFrom, it.ValidUntil = from, until
-	stored, err := c.cfg.Library.PutItem(r.Context(), rc.acct.Username, it)
-	if err != nil {
-		if problemsToFields(err, errs) {
-			moveImageErrors(errs)
-			c.page(w, r, rc, http.StatusBadRequest, "image_form", title, "library", d)
-			return
-		}
-		c.internal(w, r, rc, err)
-		return
-	}
-	switch {
-	case !d.Editing:
-		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
-			Summary: fmt.Sprintf("上传图片 %s（第%d版，%s %d×%d，%d 字节，SHA-256 %s）", stored.ID, stored.Version, stored.Image.Format, stored.Image.Width, stored.Image.Height, stored.Size, stored.SHA256),
-			After:   f.Alt})
-	case stored.Version != d.Item.Version:
-		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
-			Summary: fmt.Sprintf("修改图片 %s（第%d版）：%s", stored.ID, stored.Version, itemChanges(d.Item, stored)),
-			Before:  itemAuditText(d.Item), After: itemAuditText(stored)})
-	}
-	http.Redirect(w, r, "/library?done=saved", http.StatusSeeOther)
+	c.putUpload(w, r, rc, d, it, imageErrors, func(stored content.Item) string {
+		return fmt.Sprintf("上传图片 %s（第%d版，%s %d×%d，%d 字节，SHA-256 %s）", stored.ID, stored.Version, stored.Image.Format, stored.Image.Width, stored.Image.Height, stored.Size, stored.SHA256)
+	}, f.Alt)
 }
 
-// moveImageErrors puts errors about the picture itself beside the file.
-func moveImageErrors(errs map[string]string) {
+// imageErrors maps content problems to the picture form's fields, those
+// about the picture itself beside the file.
+func imageErrors(err error, errs map[string]string) bool {
+	if !problemsToFields(err, errs) {
+		return false
+	}
 	if v := errs[""]; v != "" {
 		errs["file"], errs[""] = v, ""
 	}
+	return true
 }
 
 // saveArticle writes a new article, or (editing=1) stores a new version of
 // one: title, body, tags and validity.
 func (c *Console) saveArticle(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	if !c.mayWrite(w, r, rc, "/library/article") {
+	d, ok := c.startUpload(w, r, rc, content.KindArticle)
+	if !ok {
 		return
 	}
-	// The body is kept as typed: only the browser's CRLF line ends become LF.
-	f := uploadForm{ID: trimmed(r, "id"), Title: trimmed(r, "title"),
-		Body: strings.ReplaceAll(r.PostFormValue("body"), "\r\n", "\n"), Tags: trimmed(r, "tags"),
-		ValidFrom: trimmed(r, "valid_from"), ValidUntil: trimmed(r, "valid_until")}
-	errs := map[string]string{}
-	d := uploadData{Form: f, Errors: errs, Editing: r.PostFormValue("editing") == "1"}
-	if d.Editing {
-		cur, ok := c.editableItem(w, r, rc, f.ID, content.KindArticle)
-		if !ok {
-			return
-		}
-		d.Item = cur
-	}
-	title := d.title(content.KindArticle)
+	f := readUploadForm(r)
+	d.Form = f
+	errs := d.Errors
 	switch n := utf8.RuneCountInString(f.Title); {
 	case n == 0:
 		errs["title"] = "请填写文章标题"
@@ -457,12 +498,7 @@ func (c *Console) saveArticle(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	case n > maxBodyRunes:
 		errs["body"] = fmt.Sprintf("正文共 %d 字，不能超过 %d 字，请删减或分成几篇", n, maxBodyRunes)
 	}
-	tags := splitTags(f.Tags)
-	checkTags(tags, errs)
-	from, until := parseValidity(f, errs)
-	if !d.Editing {
-		c.checkID(r, f.ID, errs)
-	}
+	tags, from, until := c.checkItemFields(r, d)
 	id := f.ID
 	if id == "" {
 		id = newID("article-")
@@ -476,28 +512,12 @@ func (c *Console) saveArticle(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		}
 	}
 	if len(errs) > 0 {
-		c.page(w, r, rc, http.StatusBadRequest, "article_form", title, "library", d)
+		c.showUpload(w, r, rc, http.StatusBadRequest, d)
 		return
 	}
-	stored, err := c.cfg.Library.PutItem(r.Context(), rc.acct.Username, it)
-	if err != nil {
-		if articleErrors(err, errs) {
-			c.page(w, r, rc, http.StatusBadRequest, "article_form", title, "library", d)
-			return
-		}
-		c.internal(w, r, rc, err)
-		return
-	}
-	switch {
-	case !d.Editing:
-		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
-			Summary: fmt.Sprintf("保存文章 %s（第%d版）：%s", stored.ID, stored.Version, f.Title), After: f.Title + "\n\n" + f.Body})
-	case stored.Version != d.Item.Version:
-		c.record(r, rc, fleet.AuditEntry{Action: fleet.AuditContent, Target: stored.ID, Region: rc.acct.Scope(),
-			Summary: fmt.Sprintf("修改文章 %s（第%d版）：%s", stored.ID, stored.Version, itemChanges(d.Item, stored)),
-			Before:  itemAuditText(d.Item), After: itemAuditText(stored)})
-	}
-	http.Redirect(w, r, "/library?done=saved", http.StatusSeeOther)
+	c.putUpload(w, r, rc, d, it, articleErrors, func(stored content.Item) string {
+		return fmt.Sprintf("保存文章 %s（第%d版）：%s", stored.ID, stored.Version, f.Title)
+	}, f.Title+"\n\n"+f.Body)
 }
 
 // articleErrors maps content problems to the article form's fields.
@@ -508,26 +528,7 @@ func articleErrors(err error, errs map[string]string) bool {
 	}
 	var ps content.Problems
 	if errors.As(err, &ps) && len(ps) > 0 {
-		for _, p := range ps {
-			field := ""
-			switch {
-			case strings.HasSuffix(p.Field, "article.title"):
-				field = "title"
-			case strings.HasSuffix(p.Field, "article.body"):
-				field = "body"
-			case strings.Contains(p.Field, "tags"):
-				field = "tags"
-			case strings.HasSuffix(p.Field, "valid_from"):
-				field = "valid_from"
-			case strings.HasSuffix(p.Field, "valid_until"):
-				field = "valid_until"
-			case strings.HasSuffix(p.Field, "id"):
-				field = "id"
-			}
-			if errs[field] == "" {
-				errs[field] = p.Message
-			}
-		}
+		problemsBeside(ps, errs, articleFieldOf)
 		return true
 	}
 	for k, v := range m {
@@ -536,6 +537,18 @@ func articleErrors(err error, errs map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// articleFieldOf maps a content problem's field to the article form's:
+// the title and body; tags, validity and ID as on the LED text form.
+func articleFieldOf(field string) string {
+	switch {
+	case strings.HasSuffix(field, "article.title"):
+		return "title"
+	case strings.HasSuffix(field, "article.body"):
+		return "body"
+	}
+	return itemFieldOf(field)
 }
 
 // imageItem finds the library's picture with this SHA-256.
@@ -624,10 +637,6 @@ func (c *Console) imageLEDPNG(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		c.errorPage(w, r, rc, http.StatusBadRequest, "无法预览", "预览参数有误。")
 		return
 	}
-	scale, _ := strconv.Atoi(r.FormValue("scale"))
-	if scale < 1 || scale > 8 {
-		scale = scaleFor(spec.W)
-	}
 	f, err := c.cfg.Library.Blobs().Open(it.SHA256)
 	if err != nil {
 		c.internal(w, r, rc, err)
@@ -654,12 +663,5 @@ func (c *Console) imageLEDPNG(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		c.internal(w, r, rc, fmt.Errorf("console: unexpected LED command %T", cmd))
 		return
 	}
-	var buf bytes.Buffer
-	if err := render.PNG(&buf, pu.Area.Pages[0].Bitmap, render.PNGOptions{Scale: scale, Round: scale >= 3}); err != nil {
-		c.internal(w, r, rc, err)
-		return
-	}
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "private, max-age=300")
-	_, _ = w.Write(buf.Bytes())
+	c.writePNG(w, r, rc, pu.Area.Pages[0].Bitmap, previewScale(r, spec))
 }

@@ -34,18 +34,30 @@ type weekData struct {
 	MonthHref string
 }
 
+// calendarRegion reads the region of a schedule calendar (?region=, the
+// account's scope when empty) and refuses (403, audited) one outside the
+// account's township; page names the calendar in the audit row. ok is
+// false when it has answered.
+func (c *Console) calendarRegion(w http.ResponseWriter, r *http.Request, rc *reqCtx, page string) (region string, ok bool) {
+	region = strings.TrimSuffix(trimmed(r, "region"), "/")
+	if region == "" {
+		region = rc.acct.Scope()
+	}
+	if !rc.acct.CanSee(region) {
+		c.deny(w, r, rc, page, region, "只能查看本乡镇的排期。")
+		return region, false
+	}
+	return region, true
+}
+
 // weekPage shows which schedule plays when, Monday to Sunday by hour, for
 // one device (?device=) or a representative device of a region
 // (?region=): the first of the region's devices, resolved with the content
 // compiler's plan (content.Compiled.Plan), as the Distributor does.
 func (c *Console) weekPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	ctx := r.Context()
-	region := strings.TrimSuffix(trimmed(r, "region"), "/")
-	if region == "" {
-		region = rc.acct.Scope()
-	}
-	if !rc.acct.CanSee(region) {
-		c.deny(w, r, rc, "week", region, "只能查看本乡镇的排期。")
+	region, ok := c.calendarRegion(w, r, rc, "week")
+	if !ok {
 		return
 	}
 	want := trimmed(r, "device")

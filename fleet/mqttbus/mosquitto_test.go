@@ -110,20 +110,8 @@ func TestMosquittoWithExportedAccounts(t *testing.T) {
 		t.Fatalf("fleet account: %v\n%s", err, log.String())
 	}
 	defer bus.Close()
-	tr := fleet.NewPresenceTracker(st, nil)
-	applied := make(chan fleet.Presence, 10)
-	tr.OnApplied = func(ps []fleet.Presence) {
-		for _, p := range ps {
-			applied <- p
-		}
-	}
-	if err := tr.Subscribe(ctx, bus); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stopRun := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { tr.Run(runCtx); close(done) }()
-	defer func() { stopRun(); <-done }()
+	applied, stopRun := runTracker(t, st, bus)
+	defer stopRun()
 
 	// led-1 forges led-2's presence (Mosquitto drops it silently), then
 	// publishes its own; only its own is stored.

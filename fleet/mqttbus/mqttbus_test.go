@@ -19,6 +19,26 @@ import (
 
 const waitLimit = 20 * time.Second // safety net, not a timing assertion
 
+// runTracker runs the fleet's presence tracker on st, subscribed through
+// bus, until stop; the presences it stores come on applied.
+func runTracker(t *testing.T, st fleet.Store, bus fleet.Bus) (applied <-chan fleet.Presence, stop func()) {
+	t.Helper()
+	tr := fleet.NewPresenceTracker(st, nil)
+	ch := make(chan fleet.Presence, 10)
+	tr.OnApplied = func(ps []fleet.Presence) {
+		for _, p := range ps {
+			ch <- p
+		}
+	}
+	if err := tr.Subscribe(t.Context(), bus); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { tr.Run(runCtx); close(done) }()
+	return ch, func() { cancel(); <-done }
+}
+
 // The fleet's MQTT logic runs unchanged over a network connection: here the
 // presence tracker and desired-state publishing go through mqttbus to the
 // embedded broker's TCP port, as they would to Mosquitto.
@@ -65,20 +85,8 @@ func TestFleetOverNetworkConnection(t *testing.T) {
 	}
 	defer bus.Close()
 
-	tr := fleet.NewPresenceTracker(st, nil)
-	applied := make(chan fleet.Presence, 10)
-	tr.OnApplied = func(ps []fleet.Presence) {
-		for _, p := range ps {
-			applied <- p
-		}
-	}
-	if err := tr.Subscribe(ctx, bus); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { tr.Run(runCtx); close(done) }()
-	defer func() { stop(); <-done }()
+	applied, stop := runTracker(t, st, bus)
+	defer stop()
 
 	// The fleet retains desired state for the device before it connects.
 	if err := bus.Publish(ctx, wire.Topic("led-1", wire.KindDesired), []byte(`{"v":1}`), 1, true); err != nil {

@@ -381,8 +381,9 @@ func (s *Sim) memory() (rss, goBytes int64) {
 }
 
 // connectAll starts the devices and waits until every one is connected
-// and converged, in the simulator's and the fleet's view.
-func (s *Sim) connectAll(ctx context.Context, r *Report) (stop func() error, err error) {
+// and converged, in the simulator's and the fleet's view. stop ends them
+// and saves the simulator's state (a failure is logged).
+func (s *Sim) connectAll(ctx context.Context, r *Report) (stop func(), err error) {
 	n := len(s.devs)
 	p := s.cfg.printf
 	var goBefore int64
@@ -393,9 +394,9 @@ func (s *Sim) connectAll(ctx context.Context, r *Report) (stop func() error, err
 	r.SimRSSBefore, goBefore = s.memory()
 	p("sim: %d devices, broker %s, fleet %s, ramp %.0f/s, verify %s\n", n, s.cfg.MQTT, s.cfg.FleetURL, s.cfg.Ramp, s.verifier.mode)
 	t0 := time.Now()
-	stop = s.run(ctx)
-	fail := func(err error) (func() error, error) {
-		stop()
+	end := s.run(ctx)
+	fail := func(err error) (func(), error) {
+		end()
 		return nil, err
 	}
 	if err := s.waitFor(ctx, "every device to connect", 20*time.Millisecond, func() bool { return s.online.Load() == int64(n) }); err != nil {
@@ -424,7 +425,11 @@ func (s *Sim) connectAll(ctx context.Context, r *Report) (stop func() error, err
 	r.SimGoBytes = goAfter - goBefore
 	p("memory: sim RSS %s before, %s after: %s per device (Go heap+stacks %s per device)\n",
 		mib(r.SimRSSBefore), mib(r.SimRSSAfter), kib(float64(r.SimRSSAfter-r.SimRSSBefore)/float64(n)), kib(float64(r.SimGoBytes)/float64(n)))
-	return stop, nil
+	return func() {
+		if err := end(); err != nil {
+			s.cfg.Log.Warn("simulator state not saved", "error", err)
+		}
+	}, nil
 }
 
 func mib(b int64) string          { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
@@ -437,11 +442,7 @@ func (s *Sim) converge(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return r, err
 	}
-	defer func() {
-		if err := stop(); err != nil {
-			s.cfg.Log.Warn("simulator state not saved", "error", err)
-		}
-	}()
+	defer stop()
 	minute := 0
 	if cur, err := s.api.Schedules(ctx); err == nil {
 		for _, sc := range cur {
@@ -487,15 +488,20 @@ func (s *Sim) change(ctx context.Context, sc content.Schedule) (Change, error) {
 		return c, err
 	}
 	c.API = time.Since(t0)
-	newer := func(i int, v uint64) bool { return v > base[i] }
-	if err := s.waitFor(ctx, "every device to receive the new desired state", 10*time.Millisecond, func() bool {
-		for i, d := range s.devs {
-			if !newer(i, d.recvVersion.Load()) {
-				return false
+	// allNewer reports whether every device's version (the one v picks) is
+	// past its base.
+	allNewer := func(v func(d *device) *atomic.Uint64) func() bool {
+		return func() bool {
+			for i, d := range s.devs {
+				if v(d).Load() <= base[i] {
+					return false
+				}
 			}
+			return true
 		}
-		return true
-	}); err != nil {
+	}
+	if err := s.waitFor(ctx, "every device to receive the new desired state", 10*time.Millisecond,
+		allNewer(func(d *device) *atomic.Uint64 { return &d.recvVersion })); err != nil {
 		return c, err
 	}
 	type res struct {
@@ -507,14 +513,8 @@ func (s *Sim) change(ctx context.Context, sc content.Schedule) (Change, error) {
 		at, took, err := s.fleetConverged(ctx, false)
 		fleet <- res{at.Sub(t0), took, err}
 	}()
-	if err := s.waitFor(ctx, "every device to report the new desired state", 10*time.Millisecond, func() bool {
-		for i, d := range s.devs {
-			if !newer(i, d.ackVersion.Load()) {
-				return false
-			}
-		}
-		return true
-	}); err != nil {
+	if err := s.waitFor(ctx, "every device to report the new desired state", 10*time.Millisecond,
+		allNewer(func(d *device) *atomic.Uint64 { return &d.ackVersion })); err != nil {
 		return c, err
 	}
 	simCPU1, _ := CPUTime(os.Getpid())
@@ -544,11 +544,7 @@ func (s *Sim) reconnect(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return r, err
 	}
-	defer func() {
-		if err := stop(); err != nil {
-			s.cfg.Log.Warn("simulator state not saved", "error", err)
-		}
-	}()
+	defer stop()
 	// Wait until every connection is older than BackoffResetAfter, so each
 	// device starts its reconnects from attempt 0 as a long-connected
 	// device does.

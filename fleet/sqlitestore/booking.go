@@ -61,20 +61,7 @@ func (t *btx) Adviser(id string) (fleet.Adviser, error) {
 }
 
 func (t *btx) Advisers() ([]fleet.Adviser, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT body FROM advisers ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list advisers: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Adviser
-	for rows.Next() {
-		a, err := scanAdviser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list advisers: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(t.ctx, t.tx, "list advisers", scanAdviser, `SELECT body FROM advisers ORDER BY id`)
 }
 
 // Exceptions lists exceptions ending after from and (unless to is zero)
@@ -153,20 +140,7 @@ func (t *btx) Bookings(f fleet.BookingFilter) ([]fleet.Booking, error) {
 	if f.Limit > 0 {
 		q.WriteString(` LIMIT ` + strconv.Itoa(f.Limit))
 	}
-	rows, err := t.tx.QueryContext(t.ctx, q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list bookings: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Booking
-	for rows.Next() {
-		b, err := scanBooking(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list bookings: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return queryAll(t.ctx, t.tx, "list bookings", scanBooking, q.String(), args...)
 }
 
 func (t *btx) one(where string, args ...any) (fleet.Booking, error) {
@@ -261,25 +235,7 @@ func (t *btx) SetCursor(name string, seq int64) error {
 }
 
 func (t *btx) EventsAfter(seq int64, limit int) ([]fleet.Event, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, device_id, idem_key, type, payload, occurred_us, received_us
-		FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Event
-	for rows.Next() {
-		var (
-			e        fleet.Event
-			occ, rec int64
-		)
-		if err := rows.Scan(&e.Seq, &e.DeviceID, &e.Key, &e.Type, &e.Payload, &occ, &rec); err != nil {
-			return nil, err
-		}
-		e.Occurred, e.Received = fromUS(occ), fromUS(rec)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(t.ctx, t.tx, "read events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
 }
 
 func (t *btx) PutRequest(r fleet.BookingRequestRecord) error {
@@ -422,27 +378,20 @@ func (s *Store) Requests(ctx context.Context, status string, limit int) ([]fleet
 	if limit <= 0 {
 		limit = 500
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT device_id, request_id, event_seq, body, status, reason, coalesce(booking_id, 0), received_us
-		FROM booking_requests WHERE ? = '' OR status = ? ORDER BY received_us, event_seq LIMIT ?`, status, status, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list booking requests: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.BookingRequestRecord
-	for rows.Next() {
+	return queryAll(ctx, s.r, "list booking requests", func(sc scanner) (fleet.BookingRequestRecord, error) {
 		var (
 			r    fleet.BookingRequestRecord
 			body []byte
 			rec  int64
 		)
-		if err := rows.Scan(&r.DeviceID, &r.RequestID, &r.EventSeq, &body, &r.Status, &r.Reason, &r.BookingID, &rec); err != nil {
-			return nil, err
+		if err := sc.Scan(&r.DeviceID, &r.RequestID, &r.EventSeq, &body, &r.Status, &r.Reason, &r.BookingID, &rec); err != nil {
+			return r, err
 		}
 		_ = json.Unmarshal(body, &r.Data)
 		r.Received = fromUS(rec)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, nil
+	}, `SELECT device_id, request_id, event_seq, body, status, reason, coalesce(booking_id, 0), received_us
+		FROM booking_requests WHERE ? = '' OR status = ? ORDER BY received_us, event_seq LIMIT ?`, status, status, limit)
 }
 
 // SetSetting implements fleet.BookingStore.

@@ -82,20 +82,7 @@ func (s *Store) Command(ctx context.Context, id string) (fleet.Command, error) {
 }
 
 func (s *Store) commands(ctx context.Context, q string, args ...any) ([]fleet.Command, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+commandColumns+` FROM commands `+q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list commands: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Command
-	for rows.Next() {
-		c, err := scanCommand(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list commands: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, "list commands", scanCommand, `SELECT `+commandColumns+` FROM commands `+q, args...)
 }
 
 // Commands implements fleet.CommandStore.

@@ -36,25 +36,18 @@ func (s *Store) Account(ctx context.Context, username string) (fleet.Account, er
 
 // Accounts implements fleet.AccountStore.
 func (s *Store) Accounts(ctx context.Context) ([]fleet.Account, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT username, role, township, created_us FROM staff ORDER BY username`)
-	if err != nil {
-		return nil, fmt.Errorf("list staff accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Account
-	for rows.Next() {
+	return queryAll(ctx, s.r, "list staff accounts", func(sc scanner) (fleet.Account, error) {
 		var (
 			a       fleet.Account
 			role    string
 			created int64
 		)
-		if err := rows.Scan(&a.Username, &role, &a.Township, &created); err != nil {
-			return nil, fmt.Errorf("list staff accounts: %w", err)
+		if err := sc.Scan(&a.Username, &role, &a.Township, &created); err != nil {
+			return a, err
 		}
 		a.Role, a.Created = fleet.StaffRole(role), fromUS(created)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, nil
+	}, `SELECT username, role, township, created_us FROM staff ORDER BY username`)
 }
 
 // CreateAccount implements fleet.AccountStore.
@@ -340,23 +333,16 @@ func (s *Store) AuditLog(ctx context.Context, f fleet.AuditFilter) ([]fleet.Audi
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read audit log: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.AuditEntry
-	for rows.Next() {
+	return queryAll(ctx, s.r, "read audit log", func(sc scanner) (fleet.AuditEntry, error) {
 		var (
 			e    fleet.AuditEntry
 			at   int64
 			role string
 		)
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &role, &e.Action, &e.Target, &e.Region, &e.Outcome, &e.Summary, &e.Before, &e.After, &e.Address); err != nil {
-			return nil, fmt.Errorf("read audit log: %w", err)
+		if err := sc.Scan(&e.ID, &at, &e.Actor, &role, &e.Action, &e.Target, &e.Region, &e.Outcome, &e.Summary, &e.Before, &e.After, &e.Address); err != nil {
+			return e, err
 		}
 		e.At, e.Role = fromUS(at), fleet.StaffRole(role)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, nil
+	}, q, args...)
 }

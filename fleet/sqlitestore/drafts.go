@@ -24,7 +24,7 @@ func (s *Store) AddDraft(ctx context.Context, d fleet.ScheduleDraft) (int64, err
 
 const draftCols = `id, schedule_id, body, author, township, created_us, state, decider, decided_us, note`
 
-func scanDraft(sc interface{ Scan(...any) error }) (fleet.ScheduleDraft, error) {
+func scanDraft(sc scanner) (fleet.ScheduleDraft, error) {
 	var (
 		d       fleet.ScheduleDraft
 		body    string
@@ -55,20 +55,8 @@ func (s *Store) Draft(ctx context.Context, id int64) (fleet.ScheduleDraft, error
 
 // Drafts implements fleet.DraftStore.
 func (s *Store) Drafts(ctx context.Context, state string) ([]fleet.ScheduleDraft, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+draftCols+` FROM schedule_drafts WHERE ? = '' OR state = ? ORDER BY id DESC LIMIT 1000`, state, state)
-	if err != nil {
-		return nil, fmt.Errorf("list schedule drafts: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.ScheduleDraft
-	for rows.Next() {
-		d, err := scanDraft(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list schedule drafts: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, "list schedule drafts", scanDraft,
+		`SELECT `+draftCols+` FROM schedule_drafts WHERE ? = '' OR state = ? ORDER BY id DESC LIMIT 1000`, state, state)
 }
 
 // DecideDraft implements fleet.DraftStore.

@@ -80,22 +80,9 @@ func (s *Store) states(ctx context.Context, columns, after string, limit int) ([
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+columns+`
+	return queryAll(ctx, s.r, "list device states", scanState, `SELECT `+columns+`
 		FROM devices d LEFT JOIN device_state s ON s.device_id = d.id
 		WHERE d.id > ? AND d.revoked_us IS NULL ORDER BY d.id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list device states: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.DeviceState
-	for rows.Next() {
-		st, err := scanState(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list device states: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
 }
 
 func ensureState(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
@@ -273,25 +260,18 @@ func (s *Store) UpdateReported(ctx context.Context, rs []fleet.ReportedUpdate) (
 
 // Presences implements fleet.Store.
 func (s *Store) Presences(ctx context.Context) ([]fleet.Presence, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT device_id, online, session, last_seen_us, changed_us FROM presence ORDER BY device_id`)
-	if err != nil {
-		return nil, fmt.Errorf("list presence: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Presence
-	for rows.Next() {
+	return queryAll(ctx, s.r, "list presence", func(sc scanner) (fleet.Presence, error) {
 		var (
 			p             fleet.Presence
 			session       int64
 			seen, changed int64
 		)
-		if err := rows.Scan(&p.DeviceID, &p.Online, &session, &seen, &changed); err != nil {
-			return nil, fmt.Errorf("list presence: %w", err)
+		if err := sc.Scan(&p.DeviceID, &p.Online, &session, &seen, &changed); err != nil {
+			return p, err
 		}
 		p.Session, p.LastSeen, p.Changed = uint64(session), fromUS(seen), fromUS(changed)
-		out = append(out, p)
-	}
-	return out, rows.Err()
+		return p, nil
+	}, `SELECT device_id, online, session, last_seen_us, changed_us FROM presence ORDER BY device_id`)
 }
 
 // AddEventBatch implements fleet.Store.
@@ -379,23 +359,16 @@ func (s *Store) Telemetry(ctx context.Context, deviceID string, limit int) ([]fl
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT at_us, received_us, sample FROM telemetry WHERE device_id = ? ORDER BY id DESC LIMIT ?`, deviceID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read telemetry of %s: %w", deviceID, err)
-	}
-	defer rows.Close()
-	var out []fleet.TelemetrySample
-	for rows.Next() {
+	return queryAll(ctx, s.r, "read telemetry of "+deviceID, func(sc scanner) (fleet.TelemetrySample, error) {
 		t := fleet.TelemetrySample{DeviceID: deviceID}
 		var at, rec int64
 		var b []byte
-		if err := rows.Scan(&at, &rec, &b); err != nil {
-			return nil, err
+		if err := sc.Scan(&at, &rec, &b); err != nil {
+			return t, err
 		}
 		t.At, t.Received, t.Sample = fromUS(at), fromUS(rec), b
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		return t, nil
+	}, `SELECT at_us, received_us, sample FROM telemetry WHERE device_id = ? ORDER BY id DESC LIMIT ?`, deviceID, limit)
 }
 
 // PruneTelemetry implements fleet.TelemetryStore. It deletes in chunks so

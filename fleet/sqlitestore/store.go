@@ -231,6 +231,34 @@ const deviceColumns = `d.id, d.kind, d.model, d.region, d.contact_point, d.creat
 
 type scanner interface{ Scan(...any) error }
 
+// querier runs queries: the store's pools and its transactions.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queryAll runs query and reads every row it answers with scan; what names
+// the listing in errors ("list devices").
+func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 func scanDevice(sc scanner) (fleet.Device, error) {
 	var (
 		d       fleet.Device
@@ -308,23 +336,7 @@ func (s *Store) Devices(ctx context.Context, f fleet.Filter) ([]fleet.Device, er
 		q.WriteString(` LIMIT ?`)
 		args = append(args, f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list devices: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.r, "list devices", scanDevice, q.String(), args...)
 }
 
 // RevokeDevice implements fleet.Store.
@@ -429,23 +441,30 @@ func (s *Store) RedeemToken(ctx context.Context, hash [32]byte, cred fleet.Crede
 	return d, nil
 }
 
-// Credential implements fleet.Store.
-func (s *Store) Credential(ctx context.Context, username string) (fleet.Credential, error) {
+const credentialColumns = `username, hash, role, created_us`
+
+func scanCredential(sc scanner) (fleet.Credential, error) {
 	var (
 		c       fleet.Credential
 		role    string
 		created int64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT username, hash, role, created_us FROM credentials WHERE username = ?`, username).
-		Scan(&c.Username, &c.Hash, &role, &created)
+	if err := sc.Scan(&c.Username, &c.Hash, &role, &created); err != nil {
+		return c, err
+	}
+	c.Role, c.Created = fleet.Role(role), fromUS(created)
+	return c, nil
+}
+
+// Credential implements fleet.Store.
+func (s *Store) Credential(ctx context.Context, username string) (fleet.Credential, error) {
+	c, err := scanCredential(s.r.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM credentials WHERE username = ?`, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("account %q: %w", username, fleet.ErrNotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("read account %q: %w", username, err)
 	}
-	c.Role = fleet.Role(role)
-	c.Created = fromUS(created)
 	return c, nil
 }
 
@@ -476,25 +495,7 @@ func (s *Store) PutCredential(ctx context.Context, c fleet.Credential) error {
 
 // Credentials implements fleet.Store.
 func (s *Store) Credentials(ctx context.Context) ([]fleet.Credential, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT username, hash, role, created_us FROM credentials ORDER BY username`)
-	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []fleet.Credential
-	for rows.Next() {
-		var (
-			c       fleet.Credential
-			role    string
-			created int64
-		)
-		if err := rows.Scan(&c.Username, &c.Hash, &role, &created); err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		c.Role, c.Created = fleet.Role(role), fromUS(created)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, "list accounts", scanCredential, `SELECT `+credentialColumns+` FROM credentials ORDER BY username`)
 }
 
 // UpdatePresence implements fleet.Store.
@@ -546,10 +547,6 @@ func (s *Store) UpdatePresence(ctx context.Context, ps []fleet.Presence) ([]wire
 		return nil, fmt.Errorf("store presence: %w", err)
 	}
 	return verdicts, nil
-}
-
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func readPresence(ctx context.Context, q querier, id string) (fleet.Presence, error) {
@@ -609,25 +606,22 @@ func (s *Store) Events(ctx context.Context, deviceID string, after int64, limit 
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, device_id, idem_key, type, payload, occurred_us, received_us
+	return queryAll(ctx, s.r, "list events of "+deviceID, scanEvent, `SELECT `+eventColumns+`
 		FROM events WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`, deviceID, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list events of %s: %w", deviceID, err)
+}
+
+const eventColumns = `seq, device_id, idem_key, type, payload, occurred_us, received_us`
+
+func scanEvent(sc scanner) (fleet.Event, error) {
+	var (
+		e        fleet.Event
+		occ, rec int64
+	)
+	if err := sc.Scan(&e.Seq, &e.DeviceID, &e.Key, &e.Type, &e.Payload, &occ, &rec); err != nil {
+		return e, err
 	}
-	defer rows.Close()
-	var out []fleet.Event
-	for rows.Next() {
-		var (
-			e        fleet.Event
-			occ, rec int64
-		)
-		if err := rows.Scan(&e.Seq, &e.DeviceID, &e.Key, &e.Type, &e.Payload, &occ, &rec); err != nil {
-			return nil, fmt.Errorf("list events of %s: %w", deviceID, err)
-		}
-		e.Occurred, e.Received = fromUS(occ), fromUS(rec)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	e.Occurred, e.Received = fromUS(occ), fromUS(rec)
+	return e, nil
 }
 
 // CreateStaff implements fleet.Store.
