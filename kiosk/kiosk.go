@@ -34,7 +34,21 @@ type Options struct {
 	// Notify are filled in by the kiosk.
 	Flow flow.Config
 	Log  *slog.Logger
+	// ActiveHold is how long after the last touch (or the last change of a
+	// screen other than home) the kiosk stays "in use": frames at 60 Hz,
+	// GLFW's sticky buttons on while no button is down, so a tap shorter
+	// than a stall of the loop still arrives (pace.go). Then it draws on
+	// input only again (~0 % CPU). Zero: LAWPOINT_KIOSK_ACTIVE_HOLD from
+	// the environment (a Go duration, for the Xvfb tests and measurements;
+	// "0" means never), else DefaultActiveHold. Negative: never in use,
+	// frames on input only as before (a tap inside a stall is lost).
+	ActiveHold time.Duration
 }
+
+// DefaultActiveHold is Options.ActiveHold's default: well past the pause
+// between two taps of one person reading a screen, well short of the idle
+// prompt (45 s).
+const DefaultActiveHold = 20 * time.Second
 
 // Kiosk is the running application.
 type Kiosk struct {
@@ -76,6 +90,19 @@ func New(svc flow.Services, opts Options) (*Kiosk, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	if opts.ActiveHold == 0 {
+		opts.ActiveHold = DefaultActiveHold
+		if v := os.Getenv("LAWPOINT_KIOSK_ACTIVE_HOLD"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return nil, fmt.Errorf("kiosk: LAWPOINT_KIOSK_ACTIVE_HOLD=%q: %w", v, err)
+			}
+			if d == 0 {
+				d = -1
+			}
+			opts.ActiveHold = d
+		}
+	}
 	src, err := LoadFont(opts.FontPath)
 	if err != nil {
 		return nil, err
@@ -109,6 +136,9 @@ func (k *Kiosk) Run(ctx context.Context) error {
 		ebiten.SetCursorMode(ebiten.CursorModeHidden)
 	}
 	ebiten.SetScreenClearedEveryFrame(false)
+	// Frames on input only until someone touches the screen; then, until
+	// ActiveHold passes without use, 60 frames a second and sticky buttons
+	// while no button is down (pace.go: Update switches the mode).
 	//lint:ignore SA1019 FPSModeVsyncOffMinimum is deprecated but is what keeps an idle kiosk at ~0% CPU (docs/KIOSK.md).
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum)
 	// One Update per frame. With the default 60 TPS a frame that comes
@@ -143,7 +173,7 @@ func (k *Kiosk) Run(ctx context.Context) error {
 			}()
 		}
 	}
-	g := &game{k: k, ctx: ctx}
+	g := &game{k: k, ctx: ctx, pace: pace{hold: k.opts.ActiveHold}}
 	// One thread for the window and GL. In ebiten's default mode GLFW
 	// waits for X events on one thread while GL (Mesa's GLX) makes round
 	// trips on the same Xlib display from another; a reply read there can
@@ -222,6 +252,7 @@ type game struct {
 	ctx context.Context
 	at  time.Time // the deadline last given to the waker
 
+	pace      pace
 	mouseDown bool
 	touches   map[ebiten.TouchID]bool
 	touchBuf  []ebiten.TouchID
@@ -232,6 +263,7 @@ func (g *game) Update() error {
 	if g.ctx.Err() != nil {
 		return errStop
 	}
+	g.pace.wait(time.Now())
 	k.mu.Lock()
 	todo := k.todo
 	k.todo = nil
@@ -239,7 +271,8 @@ func (g *game) Update() error {
 	for _, f := range todo {
 		f(k.app)
 	}
-	for _, x := range g.taps() {
+	taps, touched := g.taps()
+	for _, x := range taps {
 		if t, ok := k.frame.Hit(x.X, x.Y); ok {
 			k.app.Tap(t.ID)
 		} else {
@@ -247,7 +280,8 @@ func (g *game) Update() error {
 		}
 	}
 	k.app.Drain()
-	k.app.Tick(time.Now())
+	now := time.Now()
+	k.app.Tick(now)
 	if w := k.app.NextWake(); !w.Equal(g.at) {
 		g.at = w
 		k.mu.Lock()
@@ -259,9 +293,12 @@ func (g *game) Update() error {
 		}
 	}
 	v := k.app.View()
+	down := g.mouseDown || len(g.touches) > 0
 	if !k.dirty && k.drawn > 0 && reflect.DeepEqual(v, k.view) {
+		g.pace.note(k, now, touched, down)
 		return nil
 	}
+	g.pace.note(k, now, touched || v.Screen != flow.ScreenHome, down)
 	k.view = v
 	k.frame = ui.Layout(v, k.w, k.h, k.m)
 	k.dirty = true
@@ -271,14 +308,18 @@ func (g *game) Update() error {
 // taps are the presses that began since the last Update: the button and
 // touch states compared with the last Update's. Every frame runs exactly one
 // Update (SetTPS(SyncWithFPS) in Run), so every state ebiten reads from the
-// window reaches here; see docs/KIOSK.md, "Lost taps under Xvfb".
-func (g *game) taps() []image.Point {
-	var out []image.Point
+// window reaches here; see docs/KIOSK.md, "Lost taps under Xvfb". touched
+// reports any change of input: a button or touch down or let go, the
+// pointer moved (a finger resting on the glass is not use: a stuck touch
+// must not keep frames coming).
+func (g *game) taps() (out []image.Point, touched bool) {
 	down := ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)
 	if down && !g.mouseDown {
 		x, y := ebiten.CursorPosition()
 		out = append(out, image.Pt(x, y))
 	}
+	moved := g.pace.moved()
+	touched = down != g.mouseDown || moved
 	g.mouseDown = down
 	g.touchBuf = ebiten.AppendTouchIDs(g.touchBuf[:0])
 	now := make(map[ebiten.TouchID]bool, len(g.touchBuf))
@@ -287,10 +328,12 @@ func (g *game) taps() []image.Point {
 		if !g.touches[id] {
 			x, y := ebiten.TouchPosition(id)
 			out = append(out, image.Pt(x, y))
+			touched = true
 		}
 	}
+	touched = touched || len(now) != len(g.touches)
 	g.touches = now
-	return out
+	return out, touched
 }
 
 func (g *game) Draw(screen *ebiten.Image) {

@@ -56,6 +56,7 @@ func run() error {
 	idleReset := flag.Duration("idle-reset", flow.DefaultIdleReset, "go home and forget what was entered after this long")
 	tapGuard := flag.Duration("tap-guard", flow.DefaultTapGuard, "ignore taps this soon after the screen changed (double taps); negative: off")
 	noVoice := flag.Bool("no-voice", false, "do not offer 朗读 even when espeak-ng is installed")
+	pprofAddr := flag.String("pprof", "", "serve Go's profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060, for measuring memory")
 	flag.Parse()
 
 	if *data == "" {
@@ -118,9 +119,14 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *pprofAddr != "" {
+		if _, err := app.ServePprof(ctx, *pprofAddr, log); err != nil {
+			return err
+		}
+	}
 
 	var k *kiosk.Kiosk // set below; the hooks run only once the kiosk runs
-	a, err := app.Open(ctx, app.Options{Dir: *data, Config: cfg, Log: log, AppVersion: AppVersion,
+	a, err := app.Open(ctx, app.Options{Dir: *data, Config: cfg, Log: log, AppVersion: AppVersion, Memory: app.KioskMemory(),
 		Screenshot: func(ctx context.Context) ([]byte, error) {
 			img, err := k.Screenshot(ctx)
 			if err != nil {

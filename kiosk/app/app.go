@@ -59,6 +59,9 @@ type Options struct {
 	// Every is how often pending bookings are asked about and the outbox
 	// retried without a wake-up (default 30 s).
 	Every time.Duration
+	// Memory is the Go memory policy, set by Open and kept by Run
+	// (KioskMemory for lawpoint-kiosk; zero: the runtime's defaults).
+	Memory Memory
 }
 
 // App is the running kiosk's services.
@@ -114,6 +117,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if opts.Every <= 0 {
 		opts.Every = 30 * time.Second
 	}
+	opts.Memory.apply(opts.Log)
 	a := &App{opts: opts, cfg: opts.Config, log: opts.Log, loc: opts.Config.location(),
 		forwardWake: make(chan struct{}, 1), resolveWake: make(chan struct{}, 1)}
 	a.clock = &switchClock{}
@@ -305,6 +309,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.wg.Go(func() { a.runAgent(ctx) })
 	a.wg.Go(func() { a.runSync(ctx) })
+	if every := a.opts.Memory.Trim; every > 0 {
+		a.wg.Go(func() { a.runTrim(ctx, every) })
+	}
 	<-ctx.Done()
 	a.wg.Wait()
 	return nil

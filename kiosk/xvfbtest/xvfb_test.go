@@ -29,9 +29,13 @@ func need(t *testing.T) {
 
 var builtBin string
 
-// binary builds lawpoint-kiosk once per test run.
+// binary builds lawpoint-kiosk once per test run. LAWPOINT_KIOSK_BIN runs
+// a binary built beforehand instead (comparing two versions).
 func binary(t *testing.T) string {
 	t.Helper()
+	if b := os.Getenv("LAWPOINT_KIOSK_BIN"); b != "" {
+		return b
+	}
 	if builtBin != "" {
 		return builtBin
 	}
@@ -48,8 +52,9 @@ func binary(t *testing.T) string {
 	return bin
 }
 
-// xvfb starts a virtual display of w x h on a free display number.
-func xvfb(t *testing.T, w, h int) string {
+// xvfb starts a virtual display of w x h on a free display number and
+// returns its name and the server's process ID.
+func xvfb(t *testing.T, w, h int) (string, int) {
 	t.Helper()
 	r, wr, err := os.Pipe()
 	if err != nil {
@@ -72,16 +77,17 @@ func xvfb(t *testing.T, w, h int) string {
 		if n == "" {
 			t.Fatal("Xvfb did not say which display it took")
 		}
-		return ":" + n
+		return ":" + n, cmd.Process.Pid
 	case <-time.After(20 * time.Second):
 		t.Fatal("Xvfb did not start within 20 s")
 	}
-	return ""
+	return "", 0
 }
 
 type run struct {
 	t       *testing.T
 	display string
+	xpid    int // the X server
 	state   string
 	cmd     *exec.Cmd
 	started time.Time
@@ -98,9 +104,9 @@ func startKiosk(t *testing.T, w, h int, args ...string) *run {
 	t.Helper()
 	need(t)
 	bin := binary(t)
-	display := xvfb(t, w, h)
+	display, xpid := xvfb(t, w, h)
 	data := t.TempDir()
-	r := &run{t: t, display: display, state: filepath.Join(data, "state.json"), w: w, h: h, probe: filepath.Join(data, "probe.png")}
+	r := &run{t: t, display: display, xpid: xpid, state: filepath.Join(data, "state.json"), w: w, h: h, probe: filepath.Join(data, "probe.png")}
 	r.shots = os.Getenv("LAWPOINT_SHOTS")
 	if r.shots == "" {
 		r.shots = t.TempDir()
@@ -148,6 +154,12 @@ func startKiosk(t *testing.T, w, h int, args ...string) *run {
 		t.Fatal("the kiosk window cannot be found")
 	}
 	return r
+}
+
+// logged counts the lines of the kiosk's log that contain s.
+func (r *run) logged(s string) int {
+	data, _ := os.ReadFile(r.log)
+	return strings.Count(string(data), s)
 }
 
 func (r *run) x(name string, args ...string) *exec.Cmd {
@@ -418,32 +430,114 @@ func TestIdlePromptUnderXvfb(t *testing.T) {
 	r.waitFor(func(s ui.State) bool { return s.Screen == "home" }, "home after the idle reset")
 }
 
-// TestIdleFigures measures, without asserting, what an idle kiosk costs:
-// CPU over 60 s from /proc/PID/stat, resident memory, start to first frame.
+// TestIdlePromptAfterGoingIdle lets the kiosk go back to frames on input
+// only (LAWPOINT_KIOSK_ACTIVE_HOLD=1s) on a screen other than home: the idle
+// prompt must still come (the waker schedules it), take a tap, come again,
+// and the reset must still take the kiosk home, after which it goes idle.
+func TestIdlePromptAfterGoingIdle(t *testing.T) {
+	t.Setenv("LAWPOINT_KIOSK_ACTIVE_HOLD", "1s")
+	r := startKiosk(t, 800, 480, "--idle-warn", "4s", "--idle-reset", "7s")
+	r.tap("取号")
+	for deadline := time.Now().Add(10 * time.Second); r.inUse(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the kiosk did not go idle 1 s after the tap")
+		}
+	}
+	if s, _ := r.read(); s.Screen != "ticket/category" || s.Idle {
+		t.Fatalf("gone idle on %s (prompt %v), want ticket/category without the prompt", s.Screen, s.Idle)
+	}
+	s := r.waitFor(func(s ui.State) bool { return s.Idle }, "the idle prompt after the kiosk went idle")
+	if !strings.Contains(s.Text, "还在使用吗？") || s.Screen != "ticket/category" {
+		t.Errorf("idle prompt on %s: %q", s.Screen, s.Text)
+	}
+	s = r.tap("还在用")
+	if s.Idle || s.Screen != "ticket/category" {
+		t.Errorf("after 还在用: %s, prompt %v", s.Screen, s.Idle)
+	}
+	r.waitFor(func(s ui.State) bool { return s.Idle }, "the idle prompt again")
+	r.waitFor(func(s ui.State) bool { return s.Screen == "home" && !s.Idle }, "home after the idle reset")
+	for deadline := time.Now().Add(10 * time.Second); r.inUse(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the kiosk did not go idle after the reset")
+		}
+	}
+	if n := r.logged("kiosk: idle"); n < 2 {
+		t.Errorf("the kiosk went idle %d times, want at least 2 (after the tap, after the reset)", n)
+	}
+}
+
+// TestIdleFigures measures, without asserting, what the kiosk costs: CPU
+// (utime+stime from /proc/PID/stat) idle on the home screen over 60 s; in
+// use (60 frames a second after a tap, docs/KIOSK.md "Lost taps") over 15 s
+// on the home screen again; and idle once more after the kiosk has gone
+// back to frames on input only, over 60 s. Beside the kiosk's, the X
+// server's CPU; resident memory; start to first frame.
 func TestIdleFigures(t *testing.T) {
 	if os.Getenv("LAWPOINT_MEASURE") == "" {
-		t.Skip("set LAWPOINT_MEASURE=1 to measure idle CPU over 60 s (figures, not assertions)")
+		t.Skip("set LAWPOINT_MEASURE=1 to measure idle and in-use CPU (~5 min; figures, not assertions)")
 	}
 	for _, sz := range [][2]int{{800, 480}, {1280, 800}} {
-		r := startKiosk(t, sz[0], sz[1])
-		firstSeen := time.Since(r.started)
-		s, _ := r.read()
-		time.Sleep(3 * time.Second) // let start-up settle
-		pid := r.cmd.Process.Pid
-		c0, err := cpuTicks(pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t0 := time.Now()
-		time.Sleep(60 * time.Second)
-		c1, _ := cpuTicks(pid)
-		el := time.Since(t0)
-		const hz = 100 // USER_HZ
-		cpu := float64(c1-c0) / hz / el.Seconds() * 100
-		rss, pss := memory(pid)
-		t.Logf("%dx%d: idle CPU %.2f%% of one core over %.0f s; RSS %.1f MB, PSS %.1f MB; first frame %d ms after New, state file seen %d ms after exec",
-			sz[0], sz[1], cpu, el.Seconds(), rss, pss, s.FirstFrameMS, firstSeen.Milliseconds())
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			r := startKiosk(t, sz[0], sz[1])
+			firstSeen := time.Since(r.started)
+			s, _ := r.read()
+			time.Sleep(3 * time.Second) // let start-up settle
+			idle, xidle := r.cpu(60 * time.Second)
+			rss, pss := memory(r.cmd.Process.Pid)
+			t.Logf("idle CPU %.2f%% of one core over 60 s (Xvfb %.2f%%); RSS %.1f MB, PSS %.1f MB; first frame %d ms after New, state file seen %d ms after exec",
+				idle, xidle, rss, pss, s.FirstFrameMS, firstSeen.Milliseconds())
+
+			r.tap("取号")
+			r.tap("首页") // in use from here until 20 s after this tap
+			if !r.inUse() {
+				t.Skip("the kiosk is not in use after a tap (an older binary?)")
+			}
+			time.Sleep(time.Second) // past the tap's repaint
+			used, xused := r.cpu(15 * time.Second)
+			for deadline := time.Now().Add(30 * time.Second); r.inUse(); time.Sleep(200 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the kiosk did not go idle")
+				}
+			}
+			time.Sleep(time.Second)
+			after, xafter := r.cpu(60 * time.Second)
+			t.Logf("in use CPU %.2f%% of one core over 15 s (Xvfb %.2f%%), %s; idle again %.2f%% over 60 s (Xvfb %.2f%%)",
+				used, xused, r.lastLogged("frames_per_s"), after, xafter)
+		})
 	}
+}
+
+// cpu is the share of one core the kiosk and the X server used over d.
+func (r *run) cpu(d time.Duration) (kiosk, x float64) {
+	r.t.Helper()
+	pid := r.cmd.Process.Pid
+	c0, err := cpuTicks(pid)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	x0, _ := cpuTicks(r.xpid)
+	t0 := time.Now()
+	time.Sleep(d)
+	c1, _ := cpuTicks(pid)
+	x1, _ := cpuTicks(r.xpid)
+	el := time.Since(t0).Seconds()
+	const hz = 100 // USER_HZ
+	return float64(c1-c0) / hz / el * 100, float64(x1-x0) / hz / el * 100
+}
+
+// lastLogged is the last line of the kiosk's log that contains s, from s on.
+func (r *run) lastLogged(s string) string {
+	data, _ := os.ReadFile(r.log)
+	l := string(data)
+	i := strings.LastIndex(l, s)
+	if i < 0 {
+		return ""
+	}
+	l = l[i:]
+	if j := strings.IndexByte(l, '\n'); j >= 0 {
+		l = l[:j]
+	}
+	return l
 }
 
 func cpuTicks(pid int) (int64, error) {
